@@ -1,0 +1,66 @@
+/**
+ * Byte helpers shared by every layer: hex at the edges, concatenation, constant-time equality and
+ * fixed-width big-endian integers for storage keys. Imports nothing; works on plain Uint8Array.
+ */
+
+const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+
+/** Lower-case hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/**
+ * Parses lower- or upper-case hex. Returns undefined for anything else (odd length, stray characters,
+ * a "0x" prefix) so callers name the bad argument in their own error.
+ */
+export function fromHex(hex: string, expectedLength?: number): Uint8Array | undefined {
+  const lower = hex.toLowerCase();
+  if (!HEX_RE.test(lower)) return undefined;
+  if (expectedLength !== undefined && lower.length !== expectedLength * 2) return undefined;
+  return new Uint8Array(Buffer.from(lower, 'hex'));
+}
+
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Equality whose running time depends only on the lengths, for digests and signatures. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Copies into a plain Uint8Array (LevelDB and cbor-x hand out Buffers that may alias a pool). */
+export function toPlainBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+/** 8-byte big-endian encoding, so that byte order equals numeric order for storage keys. */
+export function uint64be(value: number): Uint8Array {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`uint64be: ${value} is not a safe non-negative integer`);
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(value));
+  return out;
+}
+
+/** Inverse of uint64be; undefined when `bytes` is not 8 bytes or exceeds the safe-integer range. */
+export function readUint64be(bytes: Uint8Array): number | undefined {
+  if (bytes.length !== 8) return undefined;
+  const value = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0);
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
+}
+
+export const utf8 = {
+  encode: (text: string): Uint8Array => new TextEncoder().encode(text),
+};
