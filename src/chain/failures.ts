@@ -1,0 +1,33 @@
+/**
+ * What verify can find wrong, as a closed list of stable codes (SPEC §7.2). A report names every
+ * failure with the seq where it was found; tests and callers match codes, never messages.
+ */
+
+export const FAILURE_CODES = [
+  'EMPTY', //            no genesis at all
+  'BAD_KEY_ENCODING', // a storage key that is not an 8-byte seq
+  'TOO_LARGE', //        stored event over the size limit
+  'NON_CANONICAL', //    bytes that are not canonical CBOR of our profile
+  'MALFORMED_EVENT', //  canonical CBOR, but not a v1 event
+  'SEQ_GAP', //          one or more seqs missing before this one
+  'SEQ_MISMATCH', //     the event's own seq differs from the seq it is stored under
+  'BAD_PREV', //         prev is not the hash of the event before
+  'TIME_REVERSED', //    ts lower than the previous event's ts
+  'BAD_GENESIS', //      event 0 is not a valid genesis, or a genesis appears later
+  'WEAK_KEY', //         the author key fails the key rules (SPEC §2.2)
+  'UNAUTHORIZED', //     the author was not allowed to write at this seq
+  'BAD_SIGNATURE', //    the signature fails the strict rule
+  'HEAD_MISMATCH', //    the stored head does not name the last event
+  'META_MISMATCH', //    stored ledger facts differ from the genesis
+  'EXPECTED_HEAD', //    --expect-head names an event that is missing or different
+  'STORE_ERROR', //      the store could not be read to the end
+] as const;
+
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+export interface VerifyFailure {
+  /** Where the failure was found; null for ledger-wide findings. */
+  readonly seq: number | null;
+  readonly code: FailureCode;
+  readonly message: string;
+}

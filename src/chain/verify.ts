@@ -1,0 +1,265 @@
+/**
+ * Verification of a sequence of stored events, as a pipeline of named steps (SPEC §7.1). Pure apart from
+ * the signature verifier it is given: it takes an async iterable of stored entries, so it is tested with
+ * arrays and never touches the disk. Memory stays constant: entries are processed in fixed-size chunks,
+ * and at most one chunk of signatures is in flight while the next chunk is decoded.
+ */
+import { equalBytes, readUint64be, toHex } from '../bytes.js';
+import { VerifyingKey } from '../crypto/ed25519.js';
+import { isLedgerError } from '../errors.js';
+import { eventHash as hashOf, openEvent, type SealedEvent } from '../event/event.js';
+import { DEFAULT_MAX_EVENT_BYTES, GENESIS_PREV, GENESIS_TYPE } from '../event/format.js';
+import { readGenesis } from '../event/genesis.js';
+import type { FailureCode, VerifyFailure } from './failures.js';
+
+/** One stored entry: the raw storage key and the raw stored value. */
+export interface StoredEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+export interface SignatureJob {
+  readonly signature: Uint8Array;
+  readonly message: Uint8Array;
+  readonly key: VerifyingKey;
+}
+
+/** Checks signatures under the strict rule; results in input order. */
+export type SignatureVerifier = (jobs: readonly SignatureJob[]) => Promise<boolean[]>;
+
+export interface HeadRef {
+  readonly seq: number;
+  readonly hash: Uint8Array;
+}
+
+export interface ChainVerifyOptions {
+  readonly verifySignatures: SignatureVerifier;
+  /** Facts the store keeps beside the log; each must agree with the log (SPEC §7.1 step 9). */
+  readonly stored?: { readonly head: HeadRef | null; readonly ledgerId: string | null; readonly owner: Uint8Array | null };
+  /** An earlier head, kept elsewhere: the event at its seq must still have its hash. */
+  readonly expectHead?: HeadRef;
+  readonly maxEventBytes?: number;
+  /** Cap on the failures kept in the report (all are counted). */
+  readonly maxFailures?: number;
+  readonly chunkSize?: number;
+  readonly onProgress?: (checked: number) => void;
+}
+
+export interface ChainReport {
+  readonly ok: boolean;
+  /** Number of stored entries examined. */
+  readonly checked: number;
+  /** The last event in the log, if any. */
+  readonly head: HeadRef | null;
+  readonly ledgerId: string | null;
+  readonly failures: VerifyFailure[];
+  /** All failures found, including any beyond maxFailures. */
+  readonly failureCount: number;
+}
+
+interface ChainState {
+  expectedSeq: number;
+  prevHash: Uint8Array | null;
+  prevTs: number;
+  owner: Uint8Array | null;
+  ledgerId: string | null;
+  last: HeadRef | null;
+}
+
+interface PendingSignature extends SignatureJob {
+  readonly seq: number;
+}
+
+interface ChunkResult {
+  readonly failures: VerifyFailure[];
+  readonly jobs: PendingSignature[];
+}
+
+/**
+ * Verifies every stored entry and the stored facts beside them.
+ * @example const report = await verifyChain(store.entries(), { verifySignatures: (jobs) => pool.verify(jobs) });
+ */
+export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable<StoredEntry>, options: ChainVerifyOptions): Promise<ChainReport> {
+  const maxFailures = options.maxFailures ?? 1000;
+  const chunkSize = options.chunkSize ?? 1024;
+  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const state: ChainState = { expectedSeq: 0, prevHash: null, prevTs: 0, owner: null, ledgerId: null, last: null };
+  const failures: VerifyFailure[] = [];
+  let failureCount = 0;
+  let checked = 0;
+  let expectHeadSeen = false;
+  const report = (failure: VerifyFailure): void => {
+    failureCount++;
+    if (failures.length < maxFailures) failures.push(failure);
+  };
+
+  // Signatures of chunk k are checked while chunk k+1 is decoded; at most one chunk is in flight, and its
+  // failures are merged in seq order before the next chunk's, so the report is ordered by seq.
+  let inFlight: Promise<void> = Promise.resolve();
+  let chunk: StoredEntry[] = [];
+  const flush = async (): Promise<void> => {
+    const result = checkChunk(state, chunk, maxEventBytes, options.expectHead);
+    if (result.expectHeadSeen) expectHeadSeen = true;
+    checked += chunk.length;
+    chunk = [];
+    const signatures = result.jobs.length > 0 ? options.verifySignatures(result.jobs) : Promise.resolve([]);
+    const previous = inFlight;
+    inFlight = (async () => {
+      const valid = await signatures;
+      await previous;
+      const merged = [...result.failures];
+      result.jobs.forEach((job, i) => {
+        if (valid[i] !== true) merged.push({ seq: job.seq, code: 'BAD_SIGNATURE', message: `the signature of event ${job.seq} does not verify under key ${job.key.hex}` });
+      });
+      merged.sort((a, b) => (a.seq ?? -1) - (b.seq ?? -1));
+      merged.forEach(report);
+    })();
+    await previous;
+    options.onProgress?.(checked);
+  };
+
+  const iterator = toAsyncIterator(entries);
+  let storeError: unknown;
+  for (;;) {
+    let next: IteratorResult<StoredEntry>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      // A store that fails mid-way (corrupt block, I/O error) is a finding, not a crash: report what was read.
+      storeError = error ?? new Error('unknown store error');
+      break;
+    }
+    if (next.done === true) break;
+    chunk.push(next.value);
+    if (chunk.length >= chunkSize) await flush();
+  }
+  if (chunk.length > 0) await flush();
+  await inFlight;
+  if (storeError !== undefined) {
+    report({ seq: state.last?.seq ?? null, code: 'STORE_ERROR', message: `the store could not be read past this point: ${errorMessage(storeError)}` });
+  }
+
+  for (const failure of finalChecks(state, options, expectHeadSeen)) report(failure);
+  return { ok: failureCount === 0, checked, head: state.last, ledgerId: state.ledgerId, failures, failureCount };
+}
+
+function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEventBytes: number, expectHead: HeadRef | undefined) {
+  const failures: VerifyFailure[] = [];
+  const jobs: PendingSignature[] = [];
+  let expectHeadSeen = false;
+  const fail = (seq: number | null, code: FailureCode, message: string) => failures.push({ seq, code, message });
+
+  for (const entry of entries) {
+    // Step 1: the storage key names a seq.
+    const seq = readUint64be(entry.key);
+    if (seq === undefined) {
+      fail(null, 'BAD_KEY_ENCODING', `a log key (${toHex(entry.key).slice(0, 40)}) is not an 8-byte sequence number`);
+      continue;
+    }
+    // Step 2: no seq is missing.
+    if (seq !== state.expectedSeq) {
+      if (seq > state.expectedSeq) fail(seq, 'SEQ_GAP', `events ${state.expectedSeq}..${seq - 1} are missing before event ${seq}`);
+      else fail(seq, 'SEQ_GAP', `event ${seq} is stored out of order`);
+    }
+    state.expectedSeq = seq + 1;
+
+    // Step 3: strict decoding. The hash is over the raw bytes, so the chain can still be followed past a bad event.
+    const hash = hashOf(entry.value);
+    const expectedPrev = seq === 0 ? GENESIS_PREV : state.prevHash;
+    state.prevHash = hash;
+    state.last = { seq, hash };
+    if (expectHead !== undefined && seq === expectHead.seq) {
+      expectHeadSeen = true;
+      if (!equalBytes(hash, expectHead.hash)) {
+        fail(seq, 'EXPECTED_HEAD', `event ${seq} has hash ${toHex(hash)}, not the expected ${toHex(expectHead.hash)}: the ledger was rewritten`);
+      }
+    }
+    let event: SealedEvent;
+    try {
+      event = openEvent(entry.value, maxEventBytes);
+    } catch (error) {
+      const code = isLedgerError(error, 'EVENT_TOO_LARGE') ? 'TOO_LARGE' : isLedgerError(error, 'NON_CANONICAL') ? 'NON_CANONICAL' : 'MALFORMED_EVENT';
+      fail(seq, code, `event ${seq} cannot be decoded: ${errorMessage(error)}`);
+      continue;
+    }
+    const body = event.body;
+
+    // Step 4: the event's own seq matches where it is stored.
+    if (body.seq !== seq) fail(seq, 'SEQ_MISMATCH', `the event stored at ${seq} says it is event ${body.seq}`);
+    // Step 5: the chain link.
+    if (expectedPrev !== null && !equalBytes(body.prev, expectedPrev)) {
+      fail(seq, 'BAD_PREV', `event ${seq} links to ${toHex(body.prev)}, but the event before it hashes to ${toHex(expectedPrev)}`);
+    }
+    // Step 6: time never goes backwards.
+    if (body.ts < state.prevTs) fail(seq, 'TIME_REVERSED', `event ${seq} has time ${body.ts}, before the previous event's ${state.prevTs}`);
+    state.prevTs = Math.max(state.prevTs, body.ts);
+
+    // Step 7: genesis rules and who may write (SPEC §4.1, §6).
+    if (seq === 0) {
+      const genesis = readGenesis(body);
+      if (typeof genesis === 'string') fail(0, 'BAD_GENESIS', genesis);
+      else {
+        state.owner = genesis.owner;
+        state.ledgerId = genesis.ledgerId;
+      }
+    } else if (body.type === GENESIS_TYPE) {
+      fail(seq, 'BAD_GENESIS', `event ${seq} is a second genesis`);
+    } else if (state.owner !== null && !equalBytes(body.author, state.owner)) {
+      fail(seq, 'UNAUTHORIZED', `event ${seq} is signed by ${toHex(body.author)}, which is not authorized to write to this ledger`);
+    }
+
+    // Step 8: the signature, checked in parallel later.
+    let key: VerifyingKey;
+    try {
+      key = VerifyingKey.fromBytes(body.author);
+    } catch (error) {
+      fail(seq, 'WEAK_KEY', `event ${seq} is signed by a key that fails the key rules: ${errorMessage(error)}`);
+      continue;
+    }
+    jobs.push({ seq, signature: event.signature, message: event.signedMessage, key });
+  }
+  return { failures, jobs, expectHeadSeen };
+}
+
+function finalChecks(state: ChainState, options: ChainVerifyOptions, expectHeadSeen: boolean): VerifyFailure[] {
+  const failures: VerifyFailure[] = [];
+  if (state.last === null) failures.push({ seq: null, code: 'EMPTY', message: 'the log holds no events, not even a genesis' });
+  if (options.expectHead !== undefined && !expectHeadSeen) {
+    failures.push({
+      seq: options.expectHead.seq,
+      code: 'EXPECTED_HEAD',
+      message: `event ${options.expectHead.seq} is missing: the ledger ends at ${state.last?.seq ?? 'nothing'}, so it was truncated`,
+    });
+  }
+  const stored = options.stored;
+  if (stored !== undefined) {
+    const last = state.last;
+    const head = stored.head;
+    if ((head === null) !== (last === null) || (head !== null && last !== null && (head.seq !== last.seq || !equalBytes(head.hash, last.hash)))) {
+      failures.push({
+        seq: last?.seq ?? null,
+        code: 'HEAD_MISMATCH',
+        message: `the stored head (${describeHead(head)}) does not name the last event in the log (${describeHead(last)})`,
+      });
+    }
+    if (stored.ledgerId !== state.ledgerId) {
+      failures.push({ seq: null, code: 'META_MISMATCH', message: `the stored ledger id ${stored.ledgerId ?? 'none'} differs from the genesis (${state.ledgerId ?? 'none'})` });
+    }
+    if ((stored.owner === null) !== (state.owner === null) || (stored.owner !== null && state.owner !== null && !equalBytes(stored.owner, state.owner))) {
+      failures.push({ seq: null, code: 'META_MISMATCH', message: 'the stored owner key differs from the one the genesis names' });
+    }
+  }
+  return failures;
+}
+
+function describeHead(head: HeadRef | null): string {
+  return head === null ? 'none' : `${head.seq}:${toHex(head.hash)}`;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function toAsyncIterator<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {
+  return Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+}

@@ -1,0 +1,160 @@
+/**
+ * The commands of SPEC §10: each parses its flags, calls one library function and prints the result.
+ * No command decides anything about the ledger; the library does.
+ */
+import { chmod, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { SigningKey } from '../crypto/keys.js';
+import { LedgerError } from '../errors.js';
+import { Ledger, type LedgerOptions } from '../ledger.js';
+import { EXIT } from './exit-codes.js';
+import { formatEventDetail, formatEventLine, formatVerifyReport, verifyReportJson } from './format.js';
+import { loadSigningKey, parseHeadRef, parseSeq, parseWaitSeconds, readJsonArgument, requireSigningKey } from './input.js';
+import { startProgress } from './progress.js';
+
+/** What every command may read: the global flags and the process streams. */
+export interface Io {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+interface GlobalFlags {
+  ledger?: string;
+  key?: string;
+  wait?: string;
+  sync: boolean;
+  json?: boolean;
+}
+
+const DEFAULT_DIR = '.provledger';
+
+function ledgerDir(flags: GlobalFlags, io: Io): string {
+  return flags.ledger ?? (io.env['PROVLEDGER_DIR'] || DEFAULT_DIR);
+}
+
+async function ledgerOptions(flags: GlobalFlags, io: Io, needKey: boolean): Promise<LedgerOptions> {
+  const key = needKey ? await requireSigningKey(flags.key, io.env) : await loadSigningKey(flags.key, io.env);
+  return { key, sync: flags.sync, waitMs: parseWaitSeconds(flags.wait, io.env) };
+}
+
+async function withLedger<T>(flags: GlobalFlags, io: Io, needKey: boolean, use: (ledger: Ledger) => Promise<T>): Promise<T> {
+  // Parse everything before opening, so bad input never waits on the lock or touches the store.
+  const options = await ledgerOptions(flags, io, needKey);
+  const ledger = await Ledger.open(ledgerDir(flags, io), options);
+  try {
+    return await use(ledger);
+  } finally {
+    await ledger.close();
+  }
+}
+
+function print(io: Io, text: string): void {
+  io.stdout.write(`${text}\n`);
+}
+
+export function registerCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  const flags = (command: Command) => command.optsWithGlobals<GlobalFlags>();
+
+  program
+    .command('keygen')
+    .description('write a new Ed25519 private key (PKCS#8 PEM, mode 0600) and print its public key')
+    .requiredOption('--out <file>', 'where to write the private key; an existing file is never overwritten')
+    .action(async (options: { out: string }, command: Command) => {
+      const key = SigningKey.generate();
+      try {
+        await writeFile(options.out, key.toPem(), { mode: 0o600, flag: 'wx' });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') throw new LedgerError('FILE_EXISTS', `${options.out} already exists; choose another --out path (keys are never overwritten)`);
+        throw new LedgerError('INVALID_ARGUMENT', `cannot write ${options.out} (${code ?? 'error'}); check the --out path`, { cause: error });
+      }
+      await chmod(options.out, 0o600); // mode on create is masked by umask; make the promise explicit
+      print(io, flags(command).json === true ? JSON.stringify({ publicKey: key.publicKeyHex, path: options.out }) : key.publicKeyHex);
+    });
+
+  program
+    .command('init')
+    .description('create a ledger whose genesis names a new ledger id and your key as owner')
+    .action(async (_options: unknown, command: Command) => {
+      const global = flags(command);
+      const options = await ledgerOptions(global, io, true);
+      const dir = ledgerDir(global, io);
+      const ledger = await Ledger.create(dir, { ...options, key: options.key! });
+      try {
+        const head = (await ledger.head())!;
+        if (global.json === true) print(io, JSON.stringify({ ledgerId: ledger.id, dir, owner: ledger.owner, seq: head.seq, hash: head.hash }));
+        else print(io, `created ledger ${ledger.id} at ${dir}\nowner   ${ledger.owner}\ngenesis ${head.seq}:${head.hash}`);
+      } finally {
+        await ledger.close();
+      }
+    });
+
+  program
+    .command('append')
+    .description('append one signed event and print its seq and hash')
+    .requiredOption('--type <type>', 'event type, e.g. dataset.ingested')
+    .requiredOption('--data <json>', 'payload: inline JSON, @file.json, or - for stdin')
+    .action(async (options: { type: string; data: string }, command: Command) => {
+      const global = flags(command);
+      const payload = await readJsonArgument(options.data, '--data', io.stdin);
+      const result = await withLedger(global, io, true, (ledger) => ledger.append({ type: options.type, payload }));
+      print(io, global.json === true ? JSON.stringify({ seq: result.seq, hash: result.hash }) : `${result.seq} ${result.hash}`);
+    });
+
+  program
+    .command('log')
+    .description('list events (JSON Lines with --json)')
+    .option('--from <seq>', 'first seq to list (inclusive)')
+    .option('--to <seq>', 'last seq to list (inclusive)')
+    .action(async (options: { from?: string; to?: string }, command: Command) => {
+      const global = flags(command);
+      const range = {
+        from: options.from === undefined ? undefined : parseSeq(options.from, '--from'),
+        to: options.to === undefined ? undefined : parseSeq(options.to, '--to'),
+      };
+      if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
+        throw new LedgerError('INVALID_ARGUMENT', `--from ${range.from} is after --to ${range.to}; swap them`);
+      }
+      await withLedger(global, io, false, async (ledger) => {
+        for await (const event of ledger.events(range)) print(io, global.json === true ? JSON.stringify(event) : formatEventLine(event));
+      });
+    });
+
+  program
+    .command('head')
+    .description('print the last event\'s seq and hash (keep it to check later with verify --expect-head)')
+    .action(async (_options: unknown, command: Command) => {
+      const global = flags(command);
+      const head = await withLedger(global, io, false, (ledger) => ledger.head());
+      if (head === null) throw new LedgerError('STORE_CORRUPT', 'the ledger has no readable head; run `provledger verify`');
+      print(io, global.json === true ? JSON.stringify({ seq: head.seq, hash: head.hash }) : `${head.seq}:${head.hash}`);
+    });
+
+  program
+    .command('event')
+    .description('show one event')
+    .argument('<seq>', 'the event\'s sequence number')
+    .action(async (seqText: string, _options: unknown, command: Command) => {
+      const global = flags(command);
+      const seq = parseSeq(seqText, 'SEQ');
+      const event = await withLedger(global, io, false, (ledger) => ledger.get(seq));
+      print(io, global.json === true ? JSON.stringify(event) : formatEventDetail(event));
+    });
+
+  program
+    .command('verify')
+    .description('check every event, link, time, signature and the stored head; exit 1 if anything is wrong')
+    .option('--expect-head <seq:hash>', 'fail unless the ledger still contains this head (from an earlier `head`)')
+    .action(async (options: { expectHead?: string }, command: Command) => {
+      const global = flags(command);
+      const expectHead = options.expectHead === undefined ? undefined : parseHeadRef(options.expectHead, '--expect-head');
+      const progress = startProgress('verify', io.stderr);
+      const report = await withLedger(global, io, false, (ledger) =>
+        ledger.verify({ expectHead, onProgress: (done, total) => progress.update(done, total) }),
+      ).finally(() => progress.stop());
+      print(io, global.json === true ? verifyReportJson(report) : formatVerifyReport(report));
+      if (!report.ok) setExit(EXIT.VERIFY_FAILED);
+    });
+}

@@ -1,0 +1,36 @@
+/**
+ * The one place where error codes become process exit codes (SPEC §10.2). Every LedgerError code must be
+ * listed: the `satisfies` clause makes a new code a compile error here until it is mapped.
+ */
+import type { ErrorCode } from '../errors.js';
+
+export const EXIT = {
+  OK: 0,
+  VERIFY_FAILED: 1,
+  BAD_INPUT: 2,
+  UNAVAILABLE: 3,
+  INTERNAL: 70,
+} as const;
+
+export const EXIT_CODE_OF = {
+  USAGE: EXIT.BAD_INPUT,
+  INVALID_ARGUMENT: EXIT.BAD_INPUT,
+  INVALID_JSON: EXIT.BAD_INPUT,
+  INVALID_PAYLOAD: EXIT.BAD_INPUT,
+  INVALID_TYPE: EXIT.BAD_INPUT,
+  EVENT_TOO_LARGE: EXIT.BAD_INPUT,
+  KEY_INVALID: EXIT.BAD_INPUT,
+  KEY_WEAK: EXIT.BAD_INPUT,
+  KEY_NOT_AUTHORIZED: EXIT.BAD_INPUT,
+  FILE_EXISTS: EXIT.BAD_INPUT,
+  LEDGER_EXISTS: EXIT.BAD_INPUT,
+  EVENT_NOT_FOUND: EXIT.BAD_INPUT,
+  CLOCK_INVALID: EXIT.BAD_INPUT,
+  LEDGER_NOT_FOUND: EXIT.UNAVAILABLE,
+  LEDGER_LOCKED: EXIT.UNAVAILABLE,
+  LEDGER_CLOSED: EXIT.UNAVAILABLE,
+  STORE_CORRUPT: EXIT.UNAVAILABLE,
+  STORE_ERROR: EXIT.UNAVAILABLE,
+  NON_CANONICAL: EXIT.UNAVAILABLE,
+  MALFORMED_EVENT: EXIT.UNAVAILABLE,
+} as const satisfies Record<ErrorCode, number>;

@@ -1,0 +1,86 @@
+/**
+ * Turning command-line text into library values: JSON payloads (inline, @file, stdin), key files,
+ * numbers and head references. Every failure is a LedgerError naming the flag and what to do.
+ */
+import { readFile } from 'node:fs/promises';
+import { LedgerError } from '../errors.js';
+import { SigningKey } from '../crypto/keys.js';
+
+/** Reads `--data`: inline JSON, `@path` for a file, or `-` for standard input. */
+export async function readJsonArgument(value: string, flag: string, stdin: NodeJS.ReadableStream): Promise<unknown> {
+  let text: string;
+  let source: string;
+  if (value === '-') {
+    text = await readStream(stdin);
+    source = 'standard input';
+  } else if (value.startsWith('@')) {
+    const path = value.slice(1);
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new LedgerError('INVALID_ARGUMENT', `${flag} ${value}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path`, { cause: error });
+    }
+    source = path;
+  } else {
+    text = value;
+    source = flag;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new LedgerError('INVALID_JSON', `${source === flag ? flag : `${flag} (${source})`} is not valid JSON (${(error as Error).message}); pass a JSON value, @file.json or - for stdin`, { cause: error });
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Loads the signing key named by --key or PROVLEDGER_KEY. */
+export async function loadSigningKey(path: string | undefined, env: NodeJS.ProcessEnv): Promise<SigningKey | undefined> {
+  const keyPath = path ?? env['PROVLEDGER_KEY'];
+  if (keyPath === undefined || keyPath === '') return undefined;
+  let pem: string;
+  try {
+    pem = await readFile(keyPath, 'utf8');
+  } catch (error) {
+    throw new LedgerError('KEY_INVALID', `cannot read the key file ${keyPath} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check --key or PROVLEDGER_KEY`, { cause: error });
+  }
+  return SigningKey.fromPem(pem);
+}
+
+export async function requireSigningKey(path: string | undefined, env: NodeJS.ProcessEnv): Promise<SigningKey> {
+  const key = await loadSigningKey(path, env);
+  if (key === undefined) throw new LedgerError('USAGE', 'this command needs a signing key; pass --key FILE or set PROVLEDGER_KEY');
+  return key;
+}
+
+/** Parses a non-negative integer flag value. */
+export function parseSeq(value: string, flag: string): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new LedgerError('INVALID_ARGUMENT', `${flag} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+/** Parses `SEQ:HASH` as printed by `provledger head`. */
+export function parseHeadRef(value: string, flag: string): { seq: number; hash: string } {
+  const match = /^(0|[1-9][0-9]*):([0-9a-fA-F]{64})$/.exec(value);
+  if (match === null || !Number.isSafeInteger(Number(match[1]))) {
+    throw new LedgerError('INVALID_ARGUMENT', `${flag} must be SEQ:HASH as printed by \`provledger head\` (e.g. 12:9f86…, 64 hex characters), got ${JSON.stringify(value)}`);
+  }
+  return { seq: Number(match[1]), hash: match[2]!.toLowerCase() };
+}
+
+/** Parses --wait in seconds into milliseconds. */
+export function parseWaitSeconds(value: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  const raw = value ?? env['PROVLEDGER_WAIT'];
+  if (raw === undefined || raw === '') return undefined;
+  const seconds = Number(raw);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || !Number.isFinite(seconds) || seconds > 86_400) {
+    throw new LedgerError('INVALID_ARGUMENT', `--wait must be a number of seconds from 0 to 86400, got ${JSON.stringify(raw)}`);
+  }
+  return Math.round(seconds * 1000);
+}

@@ -1,0 +1,147 @@
+/**
+ * One signed event: build its body, seal it (sign + envelope + hash), and open stored bytes strictly
+ * (SPEC §3). Opening checks the bytes are one canonical, well-shaped v1 event; it does not judge the
+ * signature or the chain, which need context (the key, the previous event) that `chain/` owns.
+ */
+import { concatBytes, equalBytes } from '../bytes.js';
+import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
+import { sha256 } from '../crypto/hash.js';
+import type { SigningKey } from '../crypto/keys.js';
+import { LedgerError } from '../errors.js';
+import {
+  DEFAULT_MAX_EVENT_BYTES,
+  FORMAT_VERSION,
+  HASH_BYTES,
+  HASH_DOMAIN,
+  MAX_TYPE_LENGTH,
+  PUBLIC_KEY_BYTES,
+  SIGNATURE_BYTES,
+  SIGNATURE_DOMAIN,
+  TYPE_PATTERN,
+} from './format.js';
+
+/** A JSON-compatible value: what payloads may hold (SPEC §3.5). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** The signed part of an event (SPEC §3.1). */
+export interface EventBody {
+  readonly v: number;
+  readonly seq: number;
+  readonly prev: Uint8Array;
+  readonly ts: number;
+  readonly type: string;
+  readonly author: Uint8Array;
+  readonly payload: JsonValue;
+}
+
+/** An event together with the exact bytes that represent it. */
+export interface SealedEvent {
+  readonly body: EventBody;
+  readonly signature: Uint8Array;
+  /** The canonical envelope bytes, exactly as stored. */
+  readonly bytes: Uint8Array;
+  /** SHA-256 over HASH_DOMAIN ‖ bytes (SPEC §3.3). */
+  readonly hash: Uint8Array;
+  /** SIGNATURE_DOMAIN ‖ canonical(body): what the signature covers (SPEC §3.2). */
+  readonly signedMessage: Uint8Array;
+}
+
+const BODY_KEYS = ['author', 'payload', 'prev', 'seq', 'ts', 'type', 'v'] as const;
+const ENVELOPE_KEYS = ['body', 'sig'] as const;
+
+/** The hash of stored event bytes (SPEC §3.3). Defined over raw bytes so a broken event still has one. */
+export function eventHash(bytes: Uint8Array): Uint8Array {
+  return sha256(HASH_DOMAIN, bytes);
+}
+
+/** The bytes a signature covers: SIGNATURE_DOMAIN ‖ canonical CBOR of the body (SPEC §3.2). */
+export function signingMessage(bodyBytes: Uint8Array): Uint8Array {
+  return concatBytes(SIGNATURE_DOMAIN, bodyBytes);
+}
+
+/** True when `type` follows the grammar of SPEC §4.2. */
+export function isValidType(type: string): boolean {
+  return type.length <= MAX_TYPE_LENGTH && TYPE_PATTERN.test(type);
+}
+
+/**
+ * Signs `body` with `key` and returns the sealed event.
+ * @throws LedgerError INVALID_PAYLOAD when the payload is not JSON-compatible; EVENT_TOO_LARGE over `maxBytes`.
+ * @example const sealed = sealEvent({ v: 1, seq: 1, prev, ts: Date.now(), type: 'note', author: key.publicKey, payload: {} }, key);
+ */
+export function sealEvent(body: EventBody, key: SigningKey, maxBytes = DEFAULT_MAX_EVENT_BYTES): SealedEvent {
+  if (!equalBytes(body.author, key.publicKey)) throw new TypeError('sealEvent: body.author must be the public key of the signing key');
+  const bodyBytes = encodeCanonical(body);
+  const signedMessage = signingMessage(bodyBytes);
+  const signature = key.sign(signedMessage);
+  const bytes = encodeCanonical({ body, sig: signature });
+  if (bytes.length > maxBytes) {
+    throw new LedgerError('EVENT_TOO_LARGE', `the event is ${bytes.length} bytes, over the limit of ${maxBytes}; store large content elsewhere and record its digest`, {
+      details: { bytes: bytes.length, limit: maxBytes },
+    });
+  }
+  return { body, signature, bytes, hash: eventHash(bytes), signedMessage };
+}
+
+/**
+ * Opens stored bytes as one event: size limit, canonical CBOR, exact field set and field types.
+ * The signature is not checked here (see chain/).
+ * @throws LedgerError EVENT_TOO_LARGE, NON_CANONICAL or MALFORMED_EVENT.
+ */
+export function openEvent(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_BYTES): SealedEvent {
+  if (bytes.length > maxBytes) {
+    throw new LedgerError('EVENT_TOO_LARGE', `stored event is ${bytes.length} bytes, over the limit of ${maxBytes}`, {
+      details: { bytes: bytes.length, limit: maxBytes },
+    });
+  }
+  const envelope = decodeCanonical(bytes);
+  if (!isPlainRecord(envelope) || !hasExactKeys(envelope, ENVELOPE_KEYS)) {
+    throw malformed('the envelope must be a map with exactly the keys "body" and "sig"');
+  }
+  const sig = envelope['sig'];
+  if (!(sig instanceof Uint8Array) || sig.length !== SIGNATURE_BYTES) throw malformed(`"sig" must be a ${SIGNATURE_BYTES}-byte byte string`);
+  const body = toEventBody(envelope['body']);
+  // The body's canonical bytes are re-derived rather than sliced: canonical decoding guarantees they are
+  // identical to the embedded ones, and this keeps the format free of offset arithmetic (SPEC §3.2).
+  const signedMessage = signingMessage(encodeCanonical(body));
+  return { body, signature: sig, bytes, hash: eventHash(bytes), signedMessage };
+}
+
+function toEventBody(value: unknown): EventBody {
+  if (!isPlainRecord(value) || !hasExactKeys(value, BODY_KEYS)) {
+    throw malformed(`the body must be a map with exactly the keys ${BODY_KEYS.map((k) => `"${k}"`).join(', ')}`);
+  }
+  const { v, seq, prev, ts, type, author, payload } = value;
+  if (v !== FORMAT_VERSION) throw malformed(`unsupported format version ${String(v)}; this reader understands version ${FORMAT_VERSION}`);
+  if (!isUint(seq)) throw malformed('"seq" must be a non-negative integer');
+  if (!isUint(ts)) throw malformed('"ts" must be a non-negative integer (milliseconds since the Unix epoch)');
+  if (!(prev instanceof Uint8Array) || prev.length !== HASH_BYTES) throw malformed(`"prev" must be a ${HASH_BYTES}-byte byte string`);
+  if (!(author instanceof Uint8Array) || author.length !== PUBLIC_KEY_BYTES) throw malformed(`"author" must be a ${PUBLIC_KEY_BYTES}-byte byte string`);
+  if (typeof type !== 'string' || !isValidType(type)) throw malformed('"type" does not follow the event type grammar');
+  if (containsBytes(payload)) throw malformed('"payload" must be JSON-compatible (no byte strings)');
+  return { v, seq, prev, ts, type, author, payload: payload as JsonValue };
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function hasExactKeys(record: Record<string, unknown>, keys: readonly string[]): boolean {
+  const actual = Object.keys(record);
+  return actual.length === keys.length && keys.every((k) => Object.hasOwn(record, k));
+}
+
+function isUint(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function containsBytes(value: unknown): boolean {
+  if (value instanceof Uint8Array) return true;
+  if (Array.isArray(value)) return value.some(containsBytes);
+  if (isPlainRecord(value)) return Object.values(value).some(containsBytes);
+  return false;
+}
+
+function malformed(message: string): LedgerError {
+  return new LedgerError('MALFORMED_EVENT', message);
+}

@@ -1,0 +1,442 @@
+/**
+ * The façade: opens storage and orchestrates append, read and verify (SPEC §6–§8). It owns the in-memory
+ * head while the ledger is open (the store's lock guarantees no other writer), the group-commit queue, and
+ * the rule of who may write. It parses nothing from users and prints nothing: that is the CLI's job.
+ */
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { equalBytes, fromHex, readUint64be, toHex } from './bytes.js';
+import { verifyChain, type HeadRef } from './chain/verify.js';
+import type { VerifyFailure } from './chain/failures.js';
+import { assertJsonValue } from './codec/canonical.js';
+import { checkPublicKey } from './crypto/ed25519.js';
+import type { SigningKey } from './crypto/keys.js';
+import { VerifyPool } from './crypto/pool.js';
+import { LedgerError } from './errors.js';
+import { eventHash, isValidType, openEvent, sealEvent, type JsonValue, type SealedEvent } from './event/event.js';
+import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE, MAX_TYPE_LENGTH, RESERVED_NAMESPACES } from './event/format.js';
+import { genesisPayload } from './event/genesis.js';
+import { LevelLogStore } from './log/level-store.js';
+import type { LogStore, StoredHead, StoredMeta } from './log/store.js';
+
+export type { JsonValue } from './event/event.js';
+export type { VerifyFailure, FailureCode } from './chain/failures.js';
+
+export interface LedgerOptions {
+  /** The key that signs appends. Reading and verifying need none. */
+  readonly key?: SigningKey;
+  /** fsync every commit (default true). Turning it off trades durability on power loss for speed. */
+  readonly sync?: boolean;
+  /** How long to wait for another process holding the ledger, in ms (default 30 000). */
+  readonly waitMs?: number;
+  /** Largest event accepted, in bytes (default and maximum 1 MiB). */
+  readonly maxEventBytes?: number;
+  /** Source of event times in ms since the Unix epoch (default Date.now); injectable for tests. */
+  readonly clock?: () => number;
+}
+
+export interface CreateOptions extends LedgerOptions {
+  readonly key: SigningKey;
+}
+
+export interface AppendInput {
+  readonly type: string;
+  readonly payload: unknown;
+}
+
+export interface AppendResult {
+  readonly seq: number;
+  /** Hex SHA-256 event hash (SPEC §3.3). */
+  readonly hash: string;
+  readonly timeMs: number;
+}
+
+/** One event as users see it: bytes fields in lower-case hex. */
+export interface LedgerEvent {
+  readonly seq: number;
+  readonly hash: string;
+  readonly prev: string;
+  readonly timeMs: number;
+  readonly type: string;
+  readonly author: string;
+  readonly payload: JsonValue;
+  readonly signature: string;
+  readonly formatVersion: number;
+}
+
+export interface Head {
+  readonly seq: number;
+  readonly hash: string;
+  readonly timeMs: number;
+}
+
+export interface VerifyOptions {
+  /** A head recorded earlier (`seq` and hex `hash`); verify fails if the ledger no longer contains it. */
+  readonly expectHead?: { readonly seq: number; readonly hash: string };
+  /** Called as events are checked, with the count so far and the total. */
+  readonly onProgress?: (checked: number, total: number) => void;
+  /** Signature-checking threads (default: one per core for large ledgers). */
+  readonly threads?: number;
+  /** Failures kept in the report (default 1000); all are counted in failureCount. */
+  readonly maxFailures?: number;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly checked: number;
+  readonly head: { readonly seq: number; readonly hash: string } | null;
+  readonly failures: readonly VerifyFailure[];
+  readonly failureCount: number;
+}
+
+interface PendingAppend {
+  readonly inputs: readonly AppendInput[];
+  readonly resolve: (results: AppendResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Below this many events, worker start-up costs more than it saves. */
+const PARALLEL_VERIFY_THRESHOLD = 2048;
+
+export class Ledger {
+  readonly #store: LogStore;
+  readonly #key: SigningKey | undefined;
+  readonly #clock: () => number;
+  readonly #maxEventBytes: number;
+  readonly #meta: StoredMeta | null;
+  #head: StoredHead | null;
+  /** Why appends are refused, when the store does not look like an intact ledger on open. */
+  #damage: string | null;
+  #queue: PendingAppend[] = [];
+  #flushing = false;
+  #closed = false;
+
+  private constructor(store: LogStore, meta: StoredMeta | null, head: StoredHead | null, damage: string | null, options: LedgerOptions) {
+    this.#store = store;
+    this.#meta = meta;
+    this.#head = head;
+    this.#damage = damage;
+    this.#key = options.key;
+    this.#clock = options.clock ?? Date.now;
+    this.#maxEventBytes = checkMaxEventBytes(options.maxEventBytes);
+  }
+
+  /**
+   * Creates a ledger at `dir` whose genesis names a new ledger id and `options.key` as owner.
+   * @throws LedgerError LEDGER_EXISTS, INVALID_ARGUMENT (non-empty directory), KEY_WEAK, STORE_ERROR.
+   * @example const ledger = await Ledger.create('./.provledger', { key: SigningKey.generate() });
+   */
+  static async create(dir: string, options: CreateOptions): Promise<Ledger> {
+    const rejection = checkPublicKey(options.key.publicKey);
+    if (rejection !== null) throw new LedgerError('KEY_WEAK', `the owner key fails the key rules (${rejection}); generate a new key with \`provledger keygen\``);
+    const maxEventBytes = checkMaxEventBytes(options.maxEventBytes);
+    const clock = options.clock ?? Date.now;
+    const store = await LevelLogStore.open(dir, { create: true, waitMs: options.waitMs, sync: options.sync });
+    try {
+      const meta: StoredMeta = { ledgerId: randomUUID(), owner: options.key.publicKey, formatVersion: FORMAT_VERSION };
+      const genesis = sealEvent(
+        { v: FORMAT_VERSION, seq: 0, prev: GENESIS_PREV, ts: readClock(clock, 0), type: GENESIS_TYPE, author: options.key.publicKey, payload: genesisPayload(meta) },
+        options.key,
+        maxEventBytes,
+      );
+      const head: StoredHead = { seq: 0, hash: genesis.hash, ts: genesis.body.ts };
+      await store.commit({ events: [{ seq: 0, bytes: genesis.bytes }], head, meta });
+      return new Ledger(store, meta, head, null, options);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens an existing ledger. A store whose head or ledger facts do not match its log still opens, so it can
+   * be read and verified, but refuses appends.
+   * @throws LedgerError LEDGER_NOT_FOUND, LEDGER_LOCKED (after waiting), STORE_CORRUPT.
+   * @example const ledger = await Ledger.open('./.provledger'); console.log(await ledger.head());
+   */
+  static async open(dir: string, options: LedgerOptions = {}): Promise<Ledger> {
+    checkMaxEventBytes(options.maxEventBytes);
+    const store = await LevelLogStore.open(dir, { create: false, waitMs: options.waitMs, sync: options.sync });
+    try {
+      const [meta, head, damage] = await inspectStore(store);
+      return new Ledger(store, meta, head, damage, options);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** The ledger id from the genesis, or null when the store holds no readable ledger facts. */
+  get id(): string | null {
+    return this.#meta?.ledgerId ?? null;
+  }
+
+  /** The owner's public key in hex, or null when unknown. */
+  get owner(): string | null {
+    return this.#meta === null ? null : toHex(this.#meta.owner);
+  }
+
+  get dir(): string {
+    return this.#store.dir;
+  }
+
+  /**
+   * Appends one signed event. Concurrent calls are group-committed: many events, one atomic batch, one fsync.
+   * @throws LedgerError INVALID_TYPE, INVALID_PAYLOAD, EVENT_TOO_LARGE, KEY_NOT_AUTHORIZED, USAGE (no key),
+   * STORE_CORRUPT (damaged ledger), STORE_ERROR. Nothing is written when it throws.
+   * @example const { seq, hash } = await ledger.append({ type: 'dataset.ingested', payload: { rows: 120 } });
+   */
+  async append(input: AppendInput): Promise<AppendResult> {
+    const [result] = await this.appendMany([input]);
+    return result!;
+  }
+
+  /**
+   * Appends several events atomically: all are written, in order and consecutively, or none.
+   * @throws as `append`.
+   */
+  async appendMany(inputs: readonly AppendInput[]): Promise<AppendResult[]> {
+    this.#assertWritable();
+    if (!Array.isArray(inputs)) throw new TypeError('appendMany: inputs must be an array');
+    inputs.forEach((input, index) => assertAppendInput(input, inputs.length > 1 ? `inputs[${index}]` : 'input'));
+    if (inputs.length === 0) return [];
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ inputs, resolve, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        // Let every append issued in this tick join the first group.
+        queueMicrotask(() => void this.#flush());
+      }
+    });
+  }
+
+  /**
+   * The event at `seq`, strictly decoded.
+   * @throws LedgerError INVALID_ARGUMENT, EVENT_NOT_FOUND, STORE_CORRUPT (bytes that do not decode).
+   */
+  async get(seq: number): Promise<LedgerEvent> {
+    this.#assertOpen();
+    assertSeq(seq, 'seq');
+    const bytes = await this.#store.get(seq);
+    if (bytes === undefined) {
+      const last = this.#head?.seq;
+      throw new LedgerError('EVENT_NOT_FOUND', `there is no event ${seq}; the ledger holds events 0..${last ?? '(none)'}`, { details: { seq } });
+    }
+    return toLedgerEvent(seq, bytes, this.#maxEventBytes);
+  }
+
+  /**
+   * The events from `from` to `to` (inclusive), in order, strictly decoded. Streams: memory does not grow with the range.
+   * @throws LedgerError INVALID_ARGUMENT, STORE_CORRUPT.
+   */
+  async *events(range: { from?: number; to?: number } = {}): AsyncIterable<LedgerEvent> {
+    this.#assertOpen();
+    if (range.from !== undefined) assertSeq(range.from, 'from');
+    if (range.to !== undefined) assertSeq(range.to, 'to');
+    for await (const entry of this.#store.entries(range)) {
+      const seq = readUint64be(entry.key);
+      if (seq === undefined) throw new LedgerError('STORE_CORRUPT', 'the log holds a key that is not a sequence number; run `provledger verify`');
+      yield toLedgerEvent(seq, entry.value, this.#maxEventBytes);
+    }
+  }
+
+  /** The last event's seq, hash and time, or null for a store with no events. */
+  async head(): Promise<Head | null> {
+    this.#assertOpen();
+    const head = this.#head;
+    return head === null ? null : { seq: head.seq, hash: toHex(head.hash), timeMs: head.ts };
+  }
+
+  /**
+   * Checks the whole ledger (SPEC §7): every event's bytes, links, times, author and signature, and that the
+   * stored head and ledger facts agree with the log. Never throws for what it finds: it reports.
+   * @throws LedgerError INVALID_ARGUMENT for a malformed expectHead.
+   * @example const report = await ledger.verify(); if (!report.ok) console.error(report.failures);
+   */
+  async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+    this.#assertOpen();
+    const expectHead = options.expectHead === undefined ? undefined : toHeadRef(options.expectHead);
+    const [meta, head] = await Promise.all([readOrNull(() => this.#store.readMeta()), readOrNull(() => this.#store.readHead())]);
+    const total = head === null ? 0 : head.seq + 1;
+    const threads = options.threads ?? (total >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1);
+    const pool = VerifyPool.create({ threads });
+    try {
+      const report = await verifyChain(this.#store.entries(), {
+        verifySignatures: (jobs) => pool.verify(jobs),
+        stored: { head, ledgerId: meta?.ledgerId ?? null, owner: meta?.owner ?? null },
+        expectHead,
+        maxEventBytes: this.#maxEventBytes,
+        maxFailures: options.maxFailures,
+        onProgress: options.onProgress === undefined ? undefined : (checked) => options.onProgress!(checked, Math.max(total, checked)),
+      });
+      return {
+        ok: report.ok,
+        checked: report.checked,
+        head: report.head === null ? null : { seq: report.head.seq, hash: toHex(report.head.hash) },
+        failures: report.failures,
+        failureCount: report.failureCount,
+      };
+    } finally {
+      await pool.close();
+    }
+  }
+
+  /** Waits for queued appends, then releases the store and its lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
+    this.#closed = true;
+    await this.#store.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0);
+        await this.#commitGroup(group);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** Seals every request of the group against a tentative head and commits the sealed ones in one batch. */
+  async #commitGroup(group: readonly PendingAppend[]): Promise<void> {
+    const key = this.#key!;
+    let head = this.#head!;
+    const accepted: { request: PendingAppend; events: SealedEvent[] }[] = [];
+    for (const request of group) {
+      try {
+        const events: SealedEvent[] = [];
+        let tentative = head;
+        for (const input of request.inputs) {
+          const ts = readClock(this.#clock, tentative.ts);
+          const sealed = sealEvent(
+            { v: FORMAT_VERSION, seq: tentative.seq + 1, prev: tentative.hash, ts, type: input.type, author: key.publicKey, payload: input.payload as JsonValue },
+            key,
+            this.#maxEventBytes,
+          );
+          events.push(sealed);
+          tentative = { seq: sealed.body.seq, hash: sealed.hash, ts: sealed.body.ts };
+        }
+        head = tentative;
+        accepted.push({ request, events });
+      } catch (error) {
+        // One bad request (too large, bad clock) fails alone; the rest of the group still commits.
+        request.reject(error);
+      }
+    }
+    if (accepted.length === 0) return;
+    try {
+      await this.#store.commit({ events: accepted.flatMap((a) => a.events.map((e) => ({ seq: e.body.seq, bytes: e.bytes }))), head });
+    } catch (error) {
+      for (const { request } of accepted) request.reject(error);
+      return;
+    }
+    this.#head = head;
+    for (const { request, events } of accepted) {
+      request.resolve(events.map((e) => ({ seq: e.body.seq, hash: toHex(e.hash), timeMs: e.body.ts })));
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new LedgerError('LEDGER_CLOSED', 'the ledger is closed; open it again');
+  }
+
+  #assertWritable(): void {
+    this.#assertOpen();
+    if (this.#damage !== null) throw new LedgerError('STORE_CORRUPT', `refusing to append: ${this.#damage}; run \`provledger verify\` for details`);
+    if (this.#key === undefined) throw new LedgerError('USAGE', 'appending needs a signing key; pass --key FILE or set PROVLEDGER_KEY');
+    if (!equalBytes(this.#key.publicKey, this.#meta!.owner)) {
+      throw new LedgerError('KEY_NOT_AUTHORIZED', `key ${this.#key.publicKeyHex} is not authorized to write to this ledger (its owner is ${toHex(this.#meta!.owner)}); use the owner's key`, {
+        details: { publicKey: this.#key.publicKeyHex },
+      });
+    }
+  }
+}
+
+/** Reads meta and head and checks they fit the log's tail; returns why not, instead of throwing. */
+async function inspectStore(store: LogStore): Promise<[StoredMeta | null, StoredHead | null, string | null]> {
+  const meta = await readOrNull(() => store.readMeta());
+  const head = await readOrNull(() => store.readHead());
+  if (meta === null) return [null, head, 'the store holds no readable ledger facts (was `init` interrupted?)'];
+  if (head === null) return [meta, null, 'the store holds no readable head'];
+  const tail = await store.get(head.seq);
+  if (tail === undefined || !equalBytes(eventHash(tail), head.hash)) return [meta, head, `the stored head does not match event ${head.seq}`];
+  if ((await store.get(head.seq + 1)) !== undefined) return [meta, head, `the log holds events after the stored head ${head.seq}`];
+  return [meta, head, null];
+}
+
+async function readOrNull<T>(read: () => Promise<T | null>): Promise<T | null> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof LedgerError && error.code === 'STORE_CORRUPT') return null;
+    throw error;
+  }
+}
+
+function toLedgerEvent(seq: number, bytes: Uint8Array, maxEventBytes: number): LedgerEvent {
+  let event: SealedEvent;
+  try {
+    event = openEvent(bytes, maxEventBytes);
+  } catch (error) {
+    throw new LedgerError('STORE_CORRUPT', `event ${seq} in the store cannot be decoded (${(error as Error).message}); run \`provledger verify\``, { cause: error, details: { seq } });
+  }
+  if (event.body.seq !== seq) throw new LedgerError('STORE_CORRUPT', `the event stored at ${seq} says it is event ${event.body.seq}; run \`provledger verify\``, { details: { seq } });
+  const { body } = event;
+  return {
+    seq,
+    hash: toHex(event.hash),
+    prev: toHex(body.prev),
+    timeMs: body.ts,
+    type: body.type,
+    author: toHex(body.author),
+    payload: body.payload,
+    signature: toHex(event.signature),
+    formatVersion: body.v,
+  };
+}
+
+function assertAppendInput(input: AppendInput, name: string): void {
+  if (typeof input !== 'object' || input === null) throw new LedgerError('INVALID_ARGUMENT', `${name} must be an object with "type" and "payload"`);
+  const { type } = input;
+  if (typeof type !== 'string' || !isValidType(type)) {
+    throw new LedgerError('INVALID_TYPE', `${name}.type ${JSON.stringify(type)} is not a valid event type: use dot-separated lower-case words such as "dataset.ingested" (a-z, 0-9, "_" and "-", at most ${MAX_TYPE_LENGTH} characters)`);
+  }
+  const namespace = type.split('.')[0]!;
+  if ((RESERVED_NAMESPACES as readonly string[]).includes(namespace)) {
+    throw new LedgerError('INVALID_TYPE', `event types in the "${namespace}." namespace are reserved for provledger; choose another name such as "app.${type}"`);
+  }
+  assertJsonValue(input.payload, '$');
+}
+
+function assertSeq(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new LedgerError('INVALID_ARGUMENT', `${name} must be a non-negative integer, got ${String(value)}`);
+}
+
+function toHeadRef(head: { seq: number; hash: string }): HeadRef {
+  assertSeq(head.seq, 'expectHead.seq');
+  const hash = typeof head.hash === 'string' ? fromHex(head.hash, 32) : undefined;
+  if (hash === undefined) throw new LedgerError('INVALID_ARGUMENT', 'expectHead.hash must be 64 hex characters');
+  return { seq: head.seq, hash };
+}
+
+function readClock(clock: () => number, notBefore: number): number {
+  const now = clock();
+  if (!Number.isSafeInteger(now) || now < 0) throw new LedgerError('CLOCK_INVALID', `the clock returned ${String(now)}, not a time in whole milliseconds`);
+  // SPEC §4.3: times never go backwards; a clock that steps back is clamped to the previous event's time.
+  return Math.max(now, notBefore);
+}
+
+function checkMaxEventBytes(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_EVENT_BYTES;
+  if (!Number.isSafeInteger(value) || value < 256 || value > DEFAULT_MAX_EVENT_BYTES) {
+    throw new LedgerError('INVALID_ARGUMENT', `maxEventBytes must be an integer from 256 to ${DEFAULT_MAX_EVENT_BYTES}, got ${String(value)}`);
+  }
+  return value;
+}
