@@ -1,0 +1,25 @@
+/**
+ * The public library API of provledger: explicit named exports only. Everything not exported here is
+ * internal and may change without notice. See README.md for a tour and SPEC.md for the contract.
+ */
+export { Ledger } from './ledger.js';
+export type {
+  AppendInput,
+  AppendResult,
+  CreateOptions,
+  FailureCode,
+  Head,
+  JsonValue,
+  LedgerEvent,
+  LedgerOptions,
+  VerifyFailure,
+  VerifyOptions,
+  VerifyReport,
+} from './ledger.js';
+export { FAILURE_CODES } from './chain/failures.js';
+export { LedgerError, isLedgerError, ERROR_CODES } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { SigningKey } from './crypto/keys.js';
+export { VerifyingKey, verifySignature } from './crypto/ed25519.js';
+export { encodeCanonical, decodeCanonical } from './codec/canonical.js';
+export { FORMAT_VERSION, DEFAULT_MAX_EVENT_BYTES } from './event/format.js';
