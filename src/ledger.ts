@@ -3,7 +3,6 @@
  * head while the ledger is open (the store's lock guarantees no other writer), the group-commit queue, and
  * the rule of who may write. It parses nothing from users and prints nothing: that is the CLI's job.
  */
-import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { equalBytes, fromHex, readUint64be, toHex } from './bytes.js';
 import { verifyChain, type HeadRef } from './chain/verify.js';
@@ -133,7 +132,7 @@ export class Ledger {
     const clock = options.clock ?? Date.now;
     const store = await LevelLogStore.open(dir, { create: true, waitMs: options.waitMs, sync: options.sync });
     try {
-      const meta: StoredMeta = { ledgerId: randomUUID(), owner: options.key.publicKey, formatVersion: FORMAT_VERSION };
+      const meta: StoredMeta = { ledgerId: globalThis.crypto.randomUUID(), owner: options.key.publicKey, formatVersion: FORMAT_VERSION };
       const genesis = sealEvent(
         { v: FORMAT_VERSION, seq: 0, prev: GENESIS_PREV, ts: readClock(clock, 0), type: GENESIS_TYPE, author: options.key.publicKey, payload: genesisPayload(meta) },
         options.key,
