@@ -1,10 +1,10 @@
 /** SPEC §6–§8 through the library: create, append, read, verify, and what is refused. */
 import { join } from 'node:path';
-import { Level } from 'level';
 import { describe, expect, it, vi } from 'vitest';
 import { Ledger, LedgerError, type AppendInput } from '../src/index.js';
 import { LevelLogStore } from '../src/log/level-store.js';
 import { otherKey, ownerKey } from './helpers/events.js';
+import { editStore, seqKey } from './helpers/raw-store.js';
 import { withTempDir } from './helpers/tmp.js';
 
 const note = (n: number): AppendInput => ({ type: 'app.note', payload: { n } });
@@ -177,31 +177,11 @@ describe('SPEC §8.3: a second opener waits, then fails with LEDGER_LOCKED', () 
 });
 
 describe('SPEC §7: tampering with stored bytes is detected', () => {
-  async function tamper(dir: string, edit: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
-    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-    await db.open();
-    try {
-      await edit(db);
-    } finally {
-      await db.close();
-    }
-  }
-  const logKey = (seq: number) => {
-    const key = new Uint8Array(8);
-    new DataView(key.buffer).setBigUint64(0, BigInt(seq));
-    return key;
-  };
-
   it('reports a rewritten head and refuses to append onto it', async () => {
     await withLedger(async (ledger, dir) => {
       await ledger.appendMany([note(1), note(2)]);
       await ledger.close();
-      await tamper(dir, async (db) => {
-        const meta = db.sublevel<Uint8Array, Uint8Array>('meta', { keyEncoding: 'view', valueEncoding: 'view' });
-        const log = db.sublevel<Uint8Array, Uint8Array>('log', { keyEncoding: 'view', valueEncoding: 'view' });
-        await log.del(logKey(2)); // truncate the log by one and leave the head alone
-        void meta;
-      });
+      await editStore(dir, ({ log }) => log.del(seqKey(2))); // truncate the log by one, leave the head alone
       const damaged = await Ledger.open(dir, { key: ownerKey });
       try {
         await expectCode(damaged.append(note(3)), 'STORE_CORRUPT');
@@ -217,7 +197,7 @@ describe('SPEC §7: tampering with stored bytes is detected', () => {
     await withLedger(async (ledger, dir) => {
       await ledger.appendMany([note(1), note(2), note(3)]);
       await ledger.close();
-      await tamper(dir, (db) => db.sublevel<Uint8Array, Uint8Array>('log', { keyEncoding: 'view', valueEncoding: 'view' }).del(logKey(2)));
+      await editStore(dir, ({ log }) => log.del(seqKey(2)));
       const reopened = await Ledger.open(dir);
       const report = await reopened.verify();
       await reopened.close();
