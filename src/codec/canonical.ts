@@ -1,5 +1,5 @@
 /**
- * Canonical CBOR for provledger (SPEC §3): the one byte form of every value that is hashed or signed.
+ * Canonical CBOR for provledger (SPEC §5): the one byte form of every value that is hashed or signed.
  *
  * Owns the profile: RFC 8949 §4.2.1 core deterministic encoding, with every non-integer number as a float64
  * (as IPLD DAG-CBOR does). Exposes encodeCanonical, decodeCanonical and assertJsonValue. This folder is the
@@ -31,7 +31,7 @@ const encoderOptions: Options & { useTag259ForMaps: boolean } = {
 const encoder = new Encoder(encoderOptions);
 
 /**
- * Encodes a value in the canonical CBOR profile (SPEC §3).
+ * Encodes a value in the canonical CBOR profile (SPEC §5).
  *
  * Accepts null, booleans, well-formed strings, safe integers, finite non-integer numbers (written as
  * float64), Uint8Array (Buffer too, written as a plain byte string), arrays, and plain objects (prototype

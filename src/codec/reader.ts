@@ -1,5 +1,5 @@
 /**
- * A strict reader for the canonical CBOR profile (SPEC §3). It parses hostile bytes and rejects, at the
+ * A strict reader for the canonical CBOR profile (SPEC §5). It parses hostile bytes and rejects, at the
  * first offending byte, everything the profile forbids: non-shortest heads, indefinite lengths, tags,
  * simple values other than false/true/null, float16/float32, float64 holding a safe integer or NaN/±∞,
  * integers beyond ±(2^53-1), non-text or unsorted or duplicate map keys, `__proto__`, invalid UTF-8,

@@ -1,5 +1,5 @@
 /**
- * The value model of the canonical CBOR profile (SPEC §3): which JS values may be encoded, and how each
+ * The value model of the canonical CBOR profile (SPEC §5): which JS values may be encoded, and how each
  * is normalised before it reaches cbor-x. Owns the validation walk, the RFC 8949 §4.2.1 key order and the
  * JSON-path error messages. It must not import cbor-x or produce bytes: `canonical.ts` does that.
  *
