@@ -71,7 +71,9 @@ export class LevelLogStore implements LogStore {
           }
           // Jittered exponential back-off so several waiting pipeline steps do not retry in lock-step.
           await sleep(Math.min(delayMs, Math.max(1, deadline - Date.now())) * (0.5 + Math.random()));
-          delayMs = Math.min(delayMs * 2, 100);
+          // A short cap keeps hand-off fair: a failed open attempt is cheap, and a long sleep lets the writer
+          // that just closed win the lock again and again.
+          delayMs = Math.min(delayMs * 2, 25);
           continue;
         }
         throw mapOpenError(dir, error);

@@ -1,0 +1,104 @@
+/**
+ * SPEC §8 (durability): an append that has resolved survives a crash. A child process appends in a loop
+ * (single appends and appendMany, three writers at once, so group commits happen) and acknowledges each
+ * resolved append on stdout; we SIGKILL it at a random moment, reopen the ledger with the built library and
+ * check that it verifies, that every acknowledged event is there with exactly the acknowledged hash, and that
+ * the ledger still accepts appends.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Ledger, SigningKey } from '../dist/index.js';
+import { CHILDREN_DIR, assertBuilt, collect, makeLedger, sleep, startNode } from './helpers/cli.js';
+
+/** Kill moments spread over 50–600 ms after the child is ready, each jittered so runs differ. */
+const KILL_DELAYS_MS = [50, 150, 275, 400, 525, 600].map((base) => Math.max(50, Math.min(600, base + Math.round((Math.random() - 0.5) * 50))));
+const MIN_ACKS = 3;
+
+interface Ack {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** Runs append-loop.mjs on `dir` and kills it with SIGKILL `delayMs` after it is ready (and has acked MIN_ACKS). */
+async function appendUntilKilled(dir: string, keyPath: string, delayMs: number): Promise<Ack[]> {
+  const child = startNode(join(CHILDREN_DIR, 'append-loop.mjs'), [dir, keyPath]);
+  const done = collect(child, { timeoutMs: 30_000 });
+  let text = '';
+  let acks = 0;
+  let ready = false;
+  const progress = new Promise<void>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      ready ||= text.startsWith('READY\n');
+      acks = (text.match(/^ACK /gm) ?? []).length;
+      if (ready && acks >= MIN_ACKS) resolve();
+    });
+    child.on('close', () => resolve());
+  });
+  // The delay counts from READY; the kill waits for a few acks so there is something to check.
+  const readyAt = new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (ready || child.exitCode !== null) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 5);
+  });
+  await readyAt;
+  await Promise.all([sleep(delayMs), progress]);
+  child.kill('SIGKILL');
+  const result = await done;
+  expect(result.signal, `the child exited by itself: ${result.stderr}`).toBe('SIGKILL');
+  expect(result.stderr).toBe('');
+  // Only complete lines count: a line cut by the kill was never an acknowledgement.
+  const lines = result.stdout.split('\n').slice(0, -1);
+  expect(lines[0]).toBe('READY');
+  return lines.slice(1).map((line) => {
+    const match = /^ACK (0|[1-9][0-9]*) ([0-9a-f]{64})$/.exec(line);
+    if (match === null) throw new Error(`unexpected line from the child: ${JSON.stringify(line)}`);
+    return { seq: Number(match[1]), hash: match[2]! };
+  });
+}
+
+beforeAll(() => {
+  assertBuilt();
+});
+
+describe('an acknowledged append survives SIGKILL of the writer (SPEC §8)', () => {
+  it.each(KILL_DELAYS_MS)('killed %i ms after it is ready: the ledger verifies, holds every acked event, and accepts appends', async (delayMs) => {
+    const ledger = await makeLedger();
+    try {
+      const acks = await appendUntilKilled(ledger.dir, ledger.keyPath, delayMs);
+      expect(acks.length).toBeGreaterThanOrEqual(MIN_ACKS);
+      // Every acknowledged seq was acknowledged once, and the writer never reused a seq.
+      expect(new Set(acks.map((a) => a.seq)).size).toBe(acks.length);
+
+      const key = SigningKey.fromPem(await readFile(ledger.keyPath, 'utf8'));
+      const reopened = await Ledger.open(ledger.dir, { key, waitMs: 5_000 });
+      try {
+        const report = await reopened.verify();
+        expect(report.failures).toEqual([]);
+        expect(report.ok).toBe(true);
+
+        const stored = new Map<number, string>();
+        for await (const event of reopened.events()) stored.set(event.seq, event.hash);
+        const head = (await reopened.head())!;
+        expect(report.checked).toBe(head.seq + 1);
+        expect(stored.size).toBe(head.seq + 1);
+        expect(head.seq).toBeGreaterThanOrEqual(Math.max(...acks.map((a) => a.seq)));
+        const lost = acks.filter((a) => stored.get(a.seq) !== a.hash);
+        expect(lost, `acknowledged events missing or different after the crash (${acks.length} acked, head ${head.seq})`).toEqual([]);
+
+        const next = await reopened.append({ type: 'crash.recovered', payload: { delayMs } });
+        expect(next.seq).toBe(head.seq + 1);
+        expect((await reopened.get(next.seq)).prev).toBe(head.hash);
+        expect((await reopened.verify()).ok).toBe(true);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await ledger.cleanup();
+    }
+  });
+});
