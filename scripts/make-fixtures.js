@@ -12,6 +12,7 @@ import { sealEvent } from '../dist/event/event.js';
 import { FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE } from '../dist/event/format.js';
 import { genesisPayload } from '../dist/event/genesis.js';
 import { LevelLogStore } from '../dist/log/level-store.js';
+import { projectEvent, recordEventOf } from '../dist/projections/project.js';
 
 const root = new URL('../fixtures/', import.meta.url);
 const key = SigningKey.fromPem(readFileSync(new URL('keys/owner.pem', root), 'utf8'));
@@ -24,11 +25,16 @@ const inputs = [
   { type: 'app.unicode', payload: { 'ключ': 'значение', '鍵': ['値', '🤖'], '': '', e: 'é' } },
   { type: 'app.nested', payload: [[], {}, [1, [2, [3]]], -1, -4294967297, 9007199254740991] },
   { type: 'app.same-time', payload: 'two events may share a millisecond' },
+  { type: 'record.create', payload: { id: 'mnist', kind: 'dataset', version: 1, data: { name: 'MNIST', files: 4, license: 'CC-BY-SA-3.0' } } },
+  { type: 'record.create', payload: { id: 'run-1', kind: 'run', version: 1, data: { state: 'RUNNING', params: { lr: 0.01 } } } },
+  { type: 'record.update', payload: { id: 'run-1', version: 2, data: { state: 'COMPLETED', params: { lr: 0.01 }, metrics: { accuracy: 0.9921 } } } },
+  { type: 'record.update', payload: { id: 'mnist', version: 2, data: { name: 'MNIST', files: 4, license: 'CC-BY-SA-3.0', note: 'corrected card' } } },
+  { type: 'record.delete', payload: { id: 'run-1', version: 3 } },
 ];
 
 const events = [];
 let prev = GENESIS_PREV;
-const times = [t0, t0 + 1000, t0 + 2500, t0 + 2500, t0 + 4000, t0 + 4000];
+const times = [t0, t0 + 1000, t0 + 2500, t0 + 2500, t0 + 4000, t0 + 4000, t0 + 5000, t0 + 6000, t0 + 7000, t0 + 8000, t0 + 9000];
 [{ type: GENESIS_TYPE, payload: genesisPayload({ ledgerId, owner: key.publicKey }) }, ...inputs].forEach((input, seq) => {
   const sealed = sealEvent({ v: FORMAT_VERSION, seq, prev, ts: times[seq], type: input.type, author: key.publicKey, payload: input.payload }, key);
   events.push(sealed);
@@ -50,8 +56,17 @@ writeFileSync(new URL('golden/v1-events.json', root), `${JSON.stringify(document
 const storeDir = new URL('golden/v1-store', root).pathname;
 rmSync(storeDir, { recursive: true, force: true });
 const store = await LevelLogStore.open(storeDir, { create: true });
+// Projections exactly as appends write them (SPEC §12.2).
+const heads = new Map();
+const indexes = events.flatMap((e) => {
+  const record = recordEventOf(e.body);
+  const { writes, head } = projectEvent(e.body, record, record === null || record.type === 'record.create' ? null : heads.get(record.id));
+  if (record !== null) heads.set(record.id, head);
+  return writes;
+});
 await store.commit({
   events: events.map((e) => ({ seq: e.body.seq, bytes: e.bytes })),
+  indexes,
   head: { seq: last.body.seq, hash: last.hash, ts: last.body.ts },
   meta: { ledgerId, owner: key.publicKey, formatVersion: FORMAT_VERSION },
 });

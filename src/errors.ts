@@ -22,6 +22,15 @@ export const ERROR_CODES = [
   'LEDGER_EXISTS',
   'EVENT_NOT_FOUND',
   'CLOCK_INVALID',
+  'INVALID_RECORD_ID',
+  'INVALID_KIND',
+  'RECORD_EXISTS',
+  'RECORD_NOT_FOUND',
+  'RECORD_DELETED',
+  'VERSION_NOT_FOUND',
+  'AT_OUT_OF_RANGE',
+  // a stale --base: someone else wrote first (CLI exit 4)
+  'CONFLICT',
   // the ledger cannot be used (CLI exit 3)
   'LEDGER_NOT_FOUND',
   'LEDGER_LOCKED',

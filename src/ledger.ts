@@ -17,8 +17,14 @@ import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE, MA
 import { genesisPayload } from './event/genesis.js';
 import { LevelLogStore } from './log/level-store.js';
 import type { LogStore, StoredHead, StoredMeta } from './log/store.js';
+import { createProjectionChecker } from './projections/check.js';
+import { INDEX_NAMES, type IndexWrite, type RecordHead } from './projections/indexes.js';
+import { projectEvent, recordEventOf } from './projections/project.js';
+import { readRecordHead, seqAtTime } from './projections/queries.js';
+import { Records, type DecideContext, type RecordSnapshot, type RecordVersion } from './records.js';
 
 export type { JsonValue } from './event/event.js';
+export type { RecordVersion, RecordHistoryEntry, RecordCommandOptions, ReadRecordOptions } from './records.js';
 export type { VerifyFailure, FailureCode } from './chain/failures.js';
 
 export interface LedgerOptions {
@@ -89,9 +95,17 @@ export interface VerifyReport {
 }
 
 interface PendingAppend {
-  readonly inputs: readonly AppendInput[];
+  /** Produces the events to append, deciding against the state as of this point in the group. */
+  readonly build: (context: DecideContext) => Promise<readonly AppendInput[]>;
   readonly resolve: (results: AppendResult[]) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** A point in the ledger: a seq, or a time (resolved to the last event at or before it). */
+export type LedgerPoint = { readonly seq: number } | { readonly timeMs: number };
+
+export interface RebuildOptions {
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** Below this many events, worker start-up costs more than it saves. */
@@ -109,6 +123,8 @@ export class Ledger {
   #queue: PendingAppend[] = [];
   #flushing = false;
   #closed = false;
+  /** Updatable records: create, update, delete, read any version (SPEC §11). */
+  readonly records: Records;
 
   private constructor(store: LogStore, meta: StoredMeta | null, head: StoredHead | null, damage: string | null, options: LedgerOptions) {
     this.#store = store;
@@ -118,6 +134,16 @@ export class Ledger {
     this.#key = options.key;
     this.#clock = options.clock ?? Date.now;
     this.#maxEventBytes = checkMaxEventBytes(options.maxEventBytes);
+    this.records = new Records({
+      store,
+      submit: (build) => this.#submit(build),
+      resolvePoint: (point) => this.#resolvePoint(point),
+      readEvent: (seq) => this.get(seq),
+      assertReadable: () => {
+        this.#assertOpen();
+        if (this.#damage?.includes('rebuild') === true) throw new LedgerError('STORE_CORRUPT', `refusing to read records: ${this.#damage}`);
+      },
+    });
   }
 
   /**
@@ -139,7 +165,8 @@ export class Ledger {
         maxEventBytes,
       );
       const head: StoredHead = { seq: 0, hash: genesis.hash, ts: genesis.body.ts };
-      await store.commit({ events: [{ seq: 0, bytes: genesis.bytes }], head, meta });
+      const { writes } = projectEvent({ seq: 0, ts: genesis.body.ts, type: genesis.body.type, payload: genesis.body.payload }, null, null);
+      await store.commit({ events: [{ seq: 0, bytes: genesis.bytes }], head, meta, indexes: writes });
       return new Ledger(store, meta, head, null, options);
     } catch (error) {
       await store.close();
@@ -199,14 +226,8 @@ export class Ledger {
     if (!Array.isArray(inputs)) throw new TypeError('appendMany: inputs must be an array');
     inputs.forEach((input, index) => assertAppendInput(input, inputs.length > 1 ? `inputs[${index}]` : 'input'));
     if (inputs.length === 0) return [];
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ inputs, resolve, reject });
-      if (!this.#flushing) {
-        this.#flushing = true;
-        // Let every append issued in this tick join the first group.
-        queueMicrotask(() => void this.#flush());
-      }
-    });
+    const frozen = [...inputs];
+    return this.#submit(async () => frozen);
   }
 
   /**
@@ -259,21 +280,25 @@ export class Ledger {
     const total = head === null ? 0 : head.seq + 1;
     const threads = options.threads ?? (total >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1);
     const pool = VerifyPool.create({ threads });
+    const rebuilding = await this.#store.isRebuilding().catch(() => false);
     try {
       const report = await verifyChain(this.#store.entries(), {
         verifySignatures: (jobs) => pool.verify(jobs),
+        extraChecks: createProjectionChecker(this.#store),
         stored: { head, ledgerId: meta?.ledgerId ?? null, owner: meta?.owner ?? null },
         expectHead,
         maxEventBytes: this.#maxEventBytes,
         maxFailures: options.maxFailures,
         onProgress: options.onProgress === undefined ? undefined : (checked) => options.onProgress!(checked, Math.max(total, checked)),
       });
+      const failures = [...report.failures];
+      if (rebuilding) failures.push({ seq: null, code: 'PROJECTION_MISMATCH', message: 'a rebuild was interrupted, so the projections are incomplete; run `provledger rebuild`' });
       return {
-        ok: report.ok,
+        ok: report.ok && !rebuilding,
         checked: report.checked,
         head: report.head === null ? null : { seq: report.head.seq, hash: toHex(report.head.hash) },
-        failures: report.failures,
-        failureCount: report.failureCount,
+        failures,
+        failureCount: report.failureCount + (rebuilding ? 1 : 0),
       };
     } finally {
       await pool.close();
@@ -283,13 +308,74 @@ export class Ledger {
   /** Waits for queued appends, then releases the store and its lock. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
+    await this.#drain();
     this.#closed = true;
     await this.#store.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * The state of every record as of now, including what is already in the ledger's current group. Readers
+   * between groups see only committed state.
+   */
+  async replay(options: { to: LedgerPoint }): Promise<{ seq: number; records: AsyncIterable<RecordVersion> }> {
+    this.#assertOpen();
+    const seq = await this.#resolvePoint(options.to);
+    return { seq, records: this.records.stateAt(seq) };
+  }
+
+  /**
+   * Drops every projection and rebuilds it from the log (SPEC §12.5). Deterministic: the result is
+   * byte-identical to the projections written by appends. An interrupted rebuild is detected on open.
+   * @throws LedgerError STORE_ERROR, STORE_CORRUPT (a log event that does not decode).
+   */
+  async rebuild(options: RebuildOptions = {}): Promise<{ events: number }> {
+    this.#assertOpen();
+    await this.#drain();
+    const total = this.#head === null ? 0 : this.#head.seq + 1;
+    let done = 0;
+    await this.#store.replaceIndexes(INDEX_NAMES, async (put) => {
+      let batch: IndexWrite[] = [];
+      const pending = new Map<string, RecordHead>();
+      const priorOf = async (id: string) => pending.get(id) ?? (await readRecordHead(this.#store, id));
+      for await (const event of this.events()) {
+        const record = recordEventOf(event);
+        const valid = typeof record === 'string' ? null : record;
+        const { writes, head } = projectEvent({ seq: event.seq, ts: event.timeMs, type: event.type, payload: event.payload }, valid, valid === null || valid.type === 'record.create' ? null : await priorOf(valid.id));
+        batch.push(...writes);
+        if (valid !== null && head !== null) pending.set(valid.id, head);
+        done++;
+        if (batch.length >= 4000) {
+          await put(batch);
+          batch = [];
+          pending.clear();
+          options.onProgress?.(done, total);
+        }
+      }
+      await put(batch);
+      options.onProgress?.(done, total);
+    });
+    // A rebuild repairs only the projections; whatever else looked wrong on open still stands.
+    this.#damage = (await inspectStore(this.#store))[2];
+    return { events: done };
+  }
+
+  #submit(build: PendingAppend['build']): Promise<AppendResult[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ build, resolve, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        // Let every append issued in this tick join the first group.
+        queueMicrotask(() => void this.#flush());
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
   }
 
   async #flush(): Promise<void> {
@@ -303,35 +389,57 @@ export class Ledger {
     }
   }
 
-  /** Seals every request of the group against a tentative head and commits the sealed ones in one batch. */
+  /**
+   * Builds and seals every request of the group against a tentative head and record state, and commits the
+   * sealed events with their projection entries in one batch (SPEC §6.3, §12.2).
+   */
   async #commitGroup(group: readonly PendingAppend[]): Promise<void> {
     const key = this.#key!;
     let head = this.#head!;
-    const accepted: { request: PendingAppend; events: SealedEvent[] }[] = [];
+    const groupRecords = new Map<string, RecordSnapshot>();
+    const accepted: { request: PendingAppend; events: SealedEvent[]; writes: IndexWrite[] }[] = [];
     for (const request of group) {
+      const localRecords = new Map<string, RecordSnapshot>();
+      const snapshotOf = async (id: string): Promise<RecordSnapshot | null> =>
+        localRecords.get(id) ?? groupRecords.get(id) ?? (await this.records.snapshot(id));
       try {
+        const inputs = await request.build({ record: snapshotOf });
         const events: SealedEvent[] = [];
+        const writes: IndexWrite[] = [];
         let tentative = head;
-        for (const input of request.inputs) {
+        for (const input of inputs) {
           const ts = readClock(this.#clock, tentative.ts);
           const sealed = sealEvent(
             { v: FORMAT_VERSION, seq: tentative.seq + 1, prev: tentative.hash, ts, type: input.type, author: key.publicKey, payload: input.payload as JsonValue },
             key,
             this.#maxEventBytes,
           );
+          const record = recordEventOf(sealed.body);
+          if (typeof record === 'string') throw new TypeError(`internal: decided an invalid record event: ${record}`);
+          const prior = record === null || record.type === 'record.create' ? null : (await snapshotOf(record.id))?.head ?? null;
+          const projected = projectEvent(sealed.body, record, prior);
+          if (record !== null && projected.head !== null) {
+            localRecords.set(record.id, { head: projected.head, data: record.type === 'record.delete' ? null : record.data });
+          }
+          writes.push(...projected.writes);
           events.push(sealed);
           tentative = { seq: sealed.body.seq, hash: sealed.hash, ts: sealed.body.ts };
         }
         head = tentative;
-        accepted.push({ request, events });
+        for (const [id, snapshot] of localRecords) groupRecords.set(id, snapshot);
+        accepted.push({ request, events, writes });
       } catch (error) {
-        // One bad request (too large, bad clock) fails alone; the rest of the group still commits.
+        // One bad request (too large, a stale base, bad clock) fails alone; the rest of the group still commits.
         request.reject(error);
       }
     }
     if (accepted.length === 0) return;
     try {
-      await this.#store.commit({ events: accepted.flatMap((a) => a.events.map((e) => ({ seq: e.body.seq, bytes: e.bytes }))), head });
+      await this.#store.commit({
+        events: accepted.flatMap((a) => a.events.map((e) => ({ seq: e.body.seq, bytes: e.bytes }))),
+        head,
+        indexes: accepted.flatMap((a) => a.writes),
+      });
     } catch (error) {
       for (const { request } of accepted) request.reject(error);
       return;
@@ -340,6 +448,24 @@ export class Ledger {
     for (const { request, events } of accepted) {
       request.resolve(events.map((e) => ({ seq: e.body.seq, hash: toHex(e.hash), timeMs: e.body.ts })));
     }
+  }
+
+  /** Resolves a seq or a time to the seq of the state it names (SPEC §11.5). */
+  async #resolvePoint(point: LedgerPoint): Promise<number> {
+    this.#assertOpen();
+    const head = this.#head;
+    if (head === null) throw new LedgerError('STORE_CORRUPT', 'the ledger has no readable head; run `provledger verify`');
+    if ('seq' in point) {
+      assertSeq(point.seq, 'at');
+      if (point.seq > head.seq) throw new LedgerError('AT_OUT_OF_RANGE', `seq ${point.seq} is beyond the last event (${head.seq})`);
+      return point.seq;
+    }
+    const timeMs = point.timeMs;
+    if (!Number.isSafeInteger(timeMs)) throw new LedgerError('INVALID_ARGUMENT', `the time ${String(timeMs)} is not a whole number of milliseconds`);
+    if (timeMs > this.#clock()) throw new LedgerError('AT_OUT_OF_RANGE', `${new Date(timeMs).toISOString()} is in the future; the ledger cannot say what will be`);
+    const seq = await seqAtTime(this.#store, timeMs);
+    if (seq === null) throw new LedgerError('AT_OUT_OF_RANGE', `${new Date(timeMs).toISOString()} is before the ledger's genesis`);
+    return seq;
   }
 
   #assertOpen(): void {
@@ -367,6 +493,7 @@ async function inspectStore(store: LogStore): Promise<[StoredMeta | null, Stored
   const tail = await store.get(head.seq);
   if (tail === undefined || !equalBytes(eventHash(tail), head.hash)) return [meta, head, `the stored head does not match event ${head.seq}`];
   if ((await store.get(head.seq + 1)) !== undefined) return [meta, head, `the log holds events after the stored head ${head.seq}`];
+  if (await store.isRebuilding()) return [meta, head, 'a rebuild of the projections was interrupted; run `provledger rebuild`'];
   return [meta, head, null];
 }
 

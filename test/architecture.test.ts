@@ -16,8 +16,11 @@ const LAYER: Record<string, number> = {
   crypto: 1,
   event: 2,
   chain: 3,
+  domain: 3,
+  projections: 4,
   log: 4,
   'ledger.ts': 5,
+  'records.ts': 5,
   'index.ts': 6,
   cli: 7,
 };

@@ -61,6 +61,11 @@ describe('SPEC §8: the golden v1 LevelDB store opens and verifies', () => {
         expect(ledger.owner).toBe(golden.publicKey);
         expect(await ledger.head()).toMatchObject(golden.head);
         for (const event of golden.events) expect((await ledger.get(event.seq)).hash).toBe(event.hash);
+        // SPEC §12: the stored projections answer record questions without replaying the log.
+        expect((await ledger.records.get('mnist')).data).toMatchObject({ note: 'corrected card' });
+        expect((await ledger.records.get('mnist', { version: 1 })).seq).toBe(6);
+        expect((await ledger.records.get('run-1', { at: { seq: 8 } })).data).toMatchObject({ state: 'COMPLETED' });
+        await expect(ledger.records.get('run-1')).rejects.toMatchObject({ code: 'RECORD_DELETED' });
         const report = await ledger.verify();
         expect(report.failures).toEqual([]);
       } finally {

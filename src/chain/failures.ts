@@ -20,6 +20,9 @@ export const FAILURE_CODES = [
   'HEAD_MISMATCH', //    the stored head does not name the last event
   'META_MISMATCH', //    stored ledger facts differ from the genesis
   'EXPECTED_HEAD', //    --expect-head names an event that is missing or different
+  'BAD_RECORD_EVENT', // a record.* event whose payload is not a valid record event
+  'VERSION_BREAK', //    record versions not consecutive, created twice, or written after a tombstone
+  'PROJECTION_MISMATCH', // a stored projection (index) differs from what the log implies
   'STORE_ERROR', //      the store could not be read to the end
 ] as const;
 

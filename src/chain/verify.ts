@@ -7,7 +7,7 @@
 import { equalBytes, readUint64be, toHex } from '../bytes.js';
 import { VerifyingKey } from '../crypto/ed25519.js';
 import { isLedgerError } from '../errors.js';
-import { eventHash as hashOf, openEvent, type SealedEvent } from '../event/event.js';
+import { eventHash as hashOf, openEvent, type JsonValue, type SealedEvent } from '../event/event.js';
 import { DEFAULT_MAX_EVENT_BYTES, GENESIS_PREV, GENESIS_TYPE } from '../event/format.js';
 import { readGenesis } from '../event/genesis.js';
 import type { FailureCode, VerifyFailure } from './failures.js';
@@ -32,8 +32,18 @@ export interface HeadRef {
   readonly hash: Uint8Array;
 }
 
+/**
+ * Further checks over the decoded events, run in the same pass (the projections use it, SPEC §12.4).
+ * Chunks arrive in seq order and one at a time; `finish` runs after the last chunk.
+ */
+export interface ExtraChecks {
+  checkChunk(events: readonly { seq: number; ts: number; type: string; payload: JsonValue }[]): Promise<VerifyFailure[]>;
+  finish(): Promise<VerifyFailure[]>;
+}
+
 export interface ChainVerifyOptions {
   readonly verifySignatures: SignatureVerifier;
+  readonly extraChecks?: ExtraChecks;
   /** Facts the store keeps beside the log; each must agree with the log (SPEC §7.1 step 9). */
   readonly stored?: { readonly head: HeadRef | null; readonly ledgerId: string | null; readonly owner: Uint8Array | null };
   /** An earlier head, kept elsewhere: the event at its seq must still have its hash. */
@@ -104,10 +114,12 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
     chunk = [];
     const signatures = result.jobs.length > 0 ? options.verifySignatures(result.jobs) : Promise.resolve([]);
     const previous = inFlight;
+    // Extra checks read the stores sequentially, so chunk k's run only after chunk k-1's have finished.
+    const extra = previous.then(() => options.extraChecks?.checkChunk(result.decoded) ?? []);
     inFlight = (async () => {
-      const valid = await signatures;
+      const [valid, extraFailures] = await Promise.all([signatures, extra]);
       await previous;
-      const merged = [...result.failures];
+      const merged = [...result.failures, ...extraFailures];
       result.jobs.forEach((job, i) => {
         if (valid[i] !== true) merged.push({ seq: job.seq, code: 'BAD_SIGNATURE', message: `the signature of event ${job.seq} does not verify under key ${job.key.hex}` });
       });
@@ -135,6 +147,7 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
   }
   if (chunk.length > 0) await flush();
   await inFlight;
+  if (options.extraChecks !== undefined && storeError === undefined) for (const failure of await options.extraChecks.finish()) report(failure);
   if (storeError !== undefined) {
     report({ seq: state.last?.seq ?? null, code: 'STORE_ERROR', message: `the store could not be read past this point: ${errorMessage(storeError)}` });
   }
@@ -146,6 +159,7 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
 function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEventBytes: number, expectHead: HeadRef | undefined) {
   const failures: VerifyFailure[] = [];
   const jobs: PendingSignature[] = [];
+  const decoded: { seq: number; ts: number; type: string; payload: JsonValue }[] = [];
   let expectHeadSeen = false;
   const fail = (seq: number | null, code: FailureCode, message: string) => failures.push({ seq, code, message });
 
@@ -183,6 +197,7 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
       continue;
     }
     const body = event.body;
+    decoded.push({ seq, ts: body.ts, type: body.type, payload: body.payload });
 
     // Step 4: the event's own seq matches where it is stored.
     if (body.seq !== seq) fail(seq, 'SEQ_MISMATCH', `the event stored at ${seq} says it is event ${body.seq}`);
@@ -218,7 +233,7 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
     }
     jobs.push({ seq, signature: event.signature, message: event.signedMessage, key });
   }
-  return { failures, jobs, expectHeadSeen };
+  return { failures, jobs, decoded, expectHeadSeen };
 }
 
 function finalChecks(state: ChainState, options: ChainVerifyOptions, expectHeadSeen: boolean): VerifyFailure[] {

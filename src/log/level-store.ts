@@ -5,12 +5,12 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Level } from 'level';
+import { Level, type BatchOperation } from 'level';
 import { toPlainBytes, uint64be } from '../bytes.js';
 import type { StoredEntry } from '../chain/verify.js';
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
 import { LedgerError } from '../errors.js';
-import type { CommitBatch, LogStore, StoredHead, StoredMeta } from './store.js';
+import type { CommitBatch, IndexPut, LogStore, StoreRange, StoredHead, StoredMeta } from './store.js';
 
 export interface OpenStoreOptions {
   /** Create a new, empty store; refuse if one exists. */
@@ -27,9 +27,13 @@ const sublevelsOf = (db: Db) => ({
   meta: db.sublevel<Uint8Array, Uint8Array>('meta', BYTES),
 });
 type Sub = ReturnType<typeof sublevelsOf>['log'];
+type Operation = BatchOperation<Db, Uint8Array, Uint8Array>;
 
 const HEAD_KEY = new TextEncoder().encode('head');
 const LEDGER_KEY = new TextEncoder().encode('ledger');
+const REBUILDING_KEY = new TextEncoder().encode('rebuilding');
+/** Index sublevel names: short, and within LevelDB's allowed prefix characters. */
+const INDEX_NAME = /^[a-z]{1,8}$/;
 const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
 export class LevelLogStore implements LogStore {
@@ -38,6 +42,7 @@ export class LevelLogStore implements LogStore {
   readonly #log: Sub;
   readonly #meta: Sub;
   readonly #sync: boolean;
+  readonly #indexes = new Map<string, Sub>();
 
   private constructor(dir: string, db: Db, sync: boolean) {
     this.dir = dir;
@@ -123,20 +128,78 @@ export class LevelLogStore implements LogStore {
   async commit(batch: CommitBatch): Promise<void> {
     const ops = batch.events.map((event) => ({ type: 'put' as const, sublevel: this.#log, key: uint64be(event.seq), value: event.bytes }));
     const head = encodeCanonical({ seq: batch.head.seq, hash: batch.head.hash, ts: batch.head.ts });
-    const writes = [...ops, { type: 'put' as const, sublevel: this.#meta, key: HEAD_KEY, value: head }];
+    const writes: Operation[] = [...ops, { type: 'put' as const, sublevel: this.#meta, key: HEAD_KEY, value: head }];
+    for (const put of batch.indexes ?? []) writes.push({ type: 'put' as const, sublevel: this.#index(put.index), key: put.key, value: put.value });
     if (batch.meta !== undefined) {
       const meta = encodeCanonical({ id: batch.meta.ledgerId, owner: batch.meta.owner, version: batch.meta.formatVersion });
       writes.push({ type: 'put' as const, sublevel: this.#meta, key: LEDGER_KEY, value: meta });
     }
+    await this.#write(writes);
+  }
+
+  async indexGet(index: string, key: Uint8Array): Promise<Uint8Array | undefined> {
+    const sub = this.#index(index);
+    const bytes = await this.#read(() => sub.get(key));
+    return bytes === undefined ? undefined : toPlainBytes(bytes);
+  }
+
+  async indexGetMany(index: string, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return [];
+    const sub = this.#index(index);
+    const found = await this.#read(() => sub.getMany([...keys]));
+    return found.map((bytes) => (bytes === undefined ? undefined : toPlainBytes(bytes)));
+  }
+
+  async *indexEntries(index: string, range: StoreRange = {}): AsyncIterable<{ key: Uint8Array; value: Uint8Array }> {
+    const iterator = this.#index(index).iterator({ ...range });
     try {
-      await this.#db.batch(writes, { sync: this.#sync });
-    } catch (error) {
-      throw new LedgerError('STORE_ERROR', `could not write to the ledger at ${this.dir}: ${(error as Error).message}; nothing was written`, { cause: error });
+      for (;;) {
+        const batch = await this.#read(() => iterator.nextv(1000));
+        if (batch.length === 0) return;
+        for (const [key, value] of batch) yield { key: toPlainBytes(key), value: toPlainBytes(value) };
+      }
+    } finally {
+      await iterator.close();
     }
+  }
+
+  async replaceIndexes(names: readonly string[], fill: (put: (entries: readonly IndexPut[]) => Promise<void>) => Promise<void>): Promise<void> {
+    await this.#write([{ type: 'put', sublevel: this.#meta, key: REBUILDING_KEY, value: new Uint8Array([1]) }]);
+    for (const name of names) {
+      try {
+        await this.#index(name).clear();
+      } catch (error) {
+        throw new LedgerError('STORE_ERROR', `could not clear the ${name} index: ${(error as Error).message}; run rebuild again`, { cause: error });
+      }
+    }
+    await fill((entries) => this.#write(entries.map((put) => ({ type: 'put' as const, sublevel: this.#index(put.index), key: put.key, value: put.value }))));
+    await this.#write([{ type: 'del', sublevel: this.#meta, key: REBUILDING_KEY }]);
+  }
+
+  async isRebuilding(): Promise<boolean> {
+    return (await this.#read(() => this.#meta.get(REBUILDING_KEY))) !== undefined;
   }
 
   async close(): Promise<void> {
     await this.#db.close();
+  }
+
+  #index(name: string): Sub {
+    let sub = this.#indexes.get(name);
+    if (sub === undefined) {
+      if (!INDEX_NAME.test(name)) throw new TypeError(`index name ${JSON.stringify(name)} must be 1-8 lower-case letters`);
+      sub = this.#db.sublevel<Uint8Array, Uint8Array>(`i-${name}`, BYTES);
+      this.#indexes.set(name, sub);
+    }
+    return sub;
+  }
+
+  async #write(operations: Operation[]): Promise<void> {
+    try {
+      await this.#db.batch(operations, { sync: this.#sync });
+    } catch (error) {
+      throw new LedgerError('STORE_ERROR', `could not write to the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   async #read<T>(operation: () => Promise<T>): Promise<T> {

@@ -18,11 +18,28 @@ export interface StoredMeta {
   readonly formatVersion: number;
 }
 
+/** One entry of a named index (a projection, SPEC §12), written in the same batch as its event. */
+export interface IndexPut {
+  readonly index: string;
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+export interface StoreRange {
+  readonly gte?: Uint8Array;
+  readonly gt?: Uint8Array;
+  readonly lte?: Uint8Array;
+  readonly lt?: Uint8Array;
+  readonly reverse?: boolean;
+  readonly limit?: number;
+}
+
 export interface CommitBatch {
   readonly events: readonly { readonly seq: number; readonly bytes: Uint8Array }[];
   readonly head: StoredHead;
   /** Written once, with the genesis. */
   readonly meta?: StoredMeta;
+  readonly indexes?: readonly IndexPut[];
 }
 
 export interface LogStore {
@@ -32,7 +49,17 @@ export interface LogStore {
   get(seq: number): Promise<Uint8Array | undefined>;
   /** Stored entries in key order, `from` and `to` inclusive. */
   entries(range?: { from?: number; to?: number }): AsyncIterable<StoredEntry>;
-  /** Writes events, head and meta in one atomic batch. */
+  /** Writes events, head, meta and index entries in one atomic batch. */
   commit(batch: CommitBatch): Promise<void>;
+  indexGet(index: string, key: Uint8Array): Promise<Uint8Array | undefined>;
+  indexGetMany(index: string, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
+  indexEntries(index: string, range?: StoreRange): AsyncIterable<{ key: Uint8Array; value: Uint8Array }>;
+  /**
+   * Replaces the named indexes wholesale (rebuild, SPEC §12.5): marks a rebuild as started, clears them, then
+   * lets `fill` write entries in batches, and clears the mark only when `fill` finishes.
+   */
+  replaceIndexes(names: readonly string[], fill: (put: (entries: readonly IndexPut[]) => Promise<void>) => Promise<void>): Promise<void>;
+  /** True when a rebuild started and did not finish: the indexes are incomplete. */
+  isRebuilding(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -1,0 +1,167 @@
+/**
+ * Verification of the stored projections against the log (SPEC §12.4), in the same streaming pass as the
+ * chain checks and in constant memory. Every index entry that an event implies is looked up and compared;
+ * each index is then counted, so an entry the log does not imply is caught too. Version rules (consecutive,
+ * created once, nothing after a tombstone) are checked through the version index, which is itself checked
+ * against the log event by event, so no per-record state is held in memory.
+ */
+import type { VerifyFailure } from '../chain/failures.js';
+import { checkTransition, type RecordEvent } from '../domain/records.js';
+import { decodeHead, decodeKind, decodeVersion, INDEX_NAMES, keys, readTimeKey, splitKey, type IndexEntry, type IndexName, type IndexReader } from './indexes.js';
+import { recordEventOf, type ProjectedEvent } from './project.js';
+
+export interface ProjectionChecker {
+  checkChunk(events: readonly ProjectedEvent[]): Promise<VerifyFailure[]>;
+  finish(): Promise<VerifyFailure[]>;
+}
+
+export function createProjectionChecker(reader: IndexReader): ProjectionChecker {
+  const timeIndex = peekable(reader.indexEntries('ti')[Symbol.asyncIterator]());
+  const expected: Record<IndexName, number> = { rc: 0, rv: 0, rk: 0, ti: 0 };
+  const failures: VerifyFailure[] = [];
+  const mismatch = (seq: number | null, message: string): void => void failures.push({ seq, code: 'PROJECTION_MISMATCH', message });
+
+  async function checkTime(event: ProjectedEvent): Promise<void> {
+    expected.ti++;
+    const want = keys.time(event.ts, event.seq);
+    for (;;) {
+      const next = await timeIndex.peek();
+      if (next === undefined) return mismatch(event.seq, `the time index lacks event ${event.seq}`);
+      const order = Buffer.compare(next.key, want);
+      if (order === 0) {
+        await timeIndex.next();
+        return;
+      }
+      if (order > 0) return mismatch(event.seq, `the time index lacks event ${event.seq}`);
+      await timeIndex.next();
+      const stray = readTimeKey(next.key);
+      mismatch(stray?.seq ?? null, `the time index holds an entry (${stray === undefined ? 'malformed' : `time ${stray.ts}, seq ${stray.seq}`}) that no event implies`);
+    }
+  }
+
+  async function checkRecords(events: readonly ProjectedEvent[]): Promise<void> {
+    const records: { event: ProjectedEvent; record: RecordEvent }[] = [];
+    for (const event of events) {
+      const record = recordEventOf(event);
+      if (typeof record === 'string') failures.push({ seq: event.seq, code: 'BAD_RECORD_EVENT', message: `event ${event.seq} is not a valid record event: ${record}` });
+      else if (record !== null) records.push({ event, record });
+    }
+    if (records.length === 0) return;
+    const own = await reader.indexGetMany('rv', records.map(({ record }) => keys.version(record.id, record.version)));
+    const before = await reader.indexGetMany('rv', records.map(({ record }) => keys.version(record.id, Math.max(record.version - 1, 1))));
+    const kinds = await reader.indexGetMany('rk', records.map(({ record }) => (record.type === 'record.create' ? keys.kind(record.kind, record.id) : keys.kind('-', '-'))));
+    records.forEach(({ event, record }, i) => {
+      const what = `${record.id}@${record.version}`;
+      // 1. The version index names this event for this version; an earlier event there means a duplicate version.
+      const ownEntry = own[i] === undefined ? null : safely(() => decodeVersion(own[i]!, `version (rv) ${what}`));
+      if (ownEntry === null || typeof ownEntry === 'string') {
+        mismatch(event.seq, `the version index ${ownEntry === null ? 'lacks' : 'holds a malformed entry for'} ${what}, written by event ${event.seq}`);
+      } else if (ownEntry.seq < event.seq) {
+        failures.push({ seq: event.seq, code: 'VERSION_BREAK', message: `event ${event.seq} writes ${what}, which event ${ownEntry.seq} already wrote` });
+        return;
+      } else if (ownEntry.seq !== event.seq || ownEntry.op !== record.type.slice('record.'.length)) {
+        mismatch(event.seq, `the version index entry for ${what} names event ${ownEntry.seq} (${ownEntry.op}), not event ${event.seq}`);
+      } else {
+        expected.rv++;
+      }
+      // 2. The transition from the previous version is allowed (SPEC §11.3).
+      let prior: { version: number; deleted: boolean } | null = null;
+      if (record.version > 1) {
+        const entry = before[i] === undefined ? null : safely(() => decodeVersion(before[i]!, `version (rv) ${record.id}@${record.version - 1}`));
+        if (entry !== null && typeof entry !== 'string' && entry.seq < event.seq) prior = { version: record.version - 1, deleted: entry.op === 'delete' };
+      }
+      const broken = checkTransition(prior, record);
+      if (broken !== null) failures.push({ seq: event.seq, code: 'VERSION_BREAK', message: `event ${event.seq}: ${broken}` });
+      // 3. A create is in the kind index with its seq.
+      if (record.type === 'record.create') {
+        expected.rk++;
+        expected.rc++;
+        const createSeq = kinds[i] === undefined ? null : safely(() => decodeKind(kinds[i]!, `kind (rk) of ${record.id}`));
+        if (createSeq !== event.seq) mismatch(event.seq, `the kind index does not list ${record.id} as a ${record.kind} created by event ${event.seq}`);
+      }
+    });
+  }
+
+  async function checkCurrent(): Promise<void> {
+    let count = 0;
+    for await (const entry of reader.indexEntries('rc')) {
+      count++;
+      const id = new TextDecoder().decode(entry.key);
+      const head = safely(() => decodeHead(entry.value, `current-state (rc) of ${id}`));
+      if (typeof head === 'string') {
+        mismatch(null, head);
+        continue;
+      }
+      const [latest, next, kind] = await Promise.all([
+        reader.indexGet('rv', keys.version(id, head.version)),
+        reader.indexGet('rv', keys.version(id, head.version + 1)),
+        reader.indexGet('rk', keys.kind(head.kind, id)),
+      ]);
+      const latestEntry = latest === undefined ? null : safely(() => decodeVersion(latest, `version (rv) ${id}@${head.version}`));
+      const consistent =
+        latestEntry !== null && typeof latestEntry !== 'string' && latestEntry.seq === head.seq && (latestEntry.op === 'delete') === head.deleted && next === undefined && kind !== undefined;
+      if (!consistent) mismatch(head.seq, `the current state of ${id} (version ${head.version}, event ${head.seq}) is not its latest version in the log`);
+    }
+    if (count !== expected.rc) mismatch(null, `the current-state index holds ${count} records, but the log creates ${expected.rc}`);
+  }
+
+  async function checkCounts(): Promise<void> {
+    for (const index of ['rv', 'rk'] as const) {
+      let count = 0;
+      for await (const entry of reader.indexEntries(index)) {
+        count++;
+        if (splitKey(entry.key) === undefined) mismatch(null, `the ${index} index holds a malformed key`);
+      }
+      if (count !== expected[index]) mismatch(null, `the ${index} index holds ${count} entries, but the log implies ${expected[index]}`);
+    }
+  }
+
+  return {
+    async checkChunk(events) {
+      for (const event of events) await checkTime(event);
+      await checkRecords(events);
+      return failures.splice(0);
+    },
+    async finish() {
+      for (let stray = await timeIndex.next(); stray !== undefined; stray = await timeIndex.next()) {
+        const parsed = readTimeKey(stray.key);
+        mismatch(parsed?.seq ?? null, `the time index holds an entry (${parsed === undefined ? 'malformed' : `seq ${parsed.seq}`}) that no event implies`);
+      }
+      await checkCurrent();
+      await checkCounts();
+      return failures.splice(0);
+    },
+  };
+}
+
+/** The names of every index the checker covers; a new projection must be added here and in SPEC §12. */
+export const CHECKED_INDEXES: readonly IndexName[] = INDEX_NAMES;
+
+function safely<T>(read: () => T): T | string {
+  try {
+    return read();
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+function peekable(iterator: AsyncIterator<IndexEntry>) {
+  let buffered: IndexEntry | undefined;
+  let done = false;
+  return {
+    async peek(): Promise<IndexEntry | undefined> {
+      if (buffered === undefined && !done) {
+        const result = await iterator.next();
+        if (result.done === true) done = true;
+        else buffered = result.value;
+      }
+      return buffered;
+    },
+    async next(): Promise<IndexEntry | undefined> {
+      const value = await this.peek();
+      buffered = undefined;
+      return value;
+    },
+  };
+}
+

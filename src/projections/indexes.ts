@@ -1,0 +1,137 @@
+/**
+ * The stored projections (SPEC §12.1): their names, key layouts and value records. Keys are built so that
+ * LevelDB's byte order answers the questions asked of them (a record's versions in order, a kind's records,
+ * events by time). Values are canonical CBOR maps, decoded strictly: a malformed value is STORE_CORRUPT,
+ * never a guess.
+ */
+import { concatBytes, readUint64be, uint64be, utf8 } from '../bytes.js';
+import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
+import { LedgerError } from '../errors.js';
+
+/** rc: current state; rv: versions; rk: records by kind; ti: events by time. */
+export const INDEX_NAMES = ['rc', 'rv', 'rk', 'ti'] as const;
+export type IndexName = (typeof INDEX_NAMES)[number];
+
+export interface IndexEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+export interface IndexWrite extends IndexEntry {
+  readonly index: IndexName;
+}
+
+export interface IndexRange {
+  readonly gte?: Uint8Array;
+  readonly gt?: Uint8Array;
+  readonly lte?: Uint8Array;
+  readonly lt?: Uint8Array;
+  readonly reverse?: boolean;
+  readonly limit?: number;
+}
+
+/** What projections need from storage; the LevelDB store implements it, tests use maps. */
+export interface IndexReader {
+  indexGet(index: IndexName, key: Uint8Array): Promise<Uint8Array | undefined>;
+  indexGetMany(index: IndexName, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
+  indexEntries(index: IndexName, range?: IndexRange): AsyncIterable<IndexEntry>;
+}
+
+/** rc value: where a record stands now. */
+export interface RecordHead {
+  readonly kind: string;
+  readonly version: number;
+  readonly seq: number;
+  readonly deleted: boolean;
+}
+
+export type VersionOp = 'create' | 'update' | 'delete';
+
+/** rv value: which event wrote a version. */
+export interface VersionEntry {
+  readonly seq: number;
+  readonly op: VersionOp;
+}
+
+const SEPARATOR = new Uint8Array([0]);
+const EMPTY = new Uint8Array(0);
+
+function uint32be(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+}
+
+/** Ids and kinds never contain 0x00 (SPEC §11.1), so `text ‖ 0x00` is an unambiguous prefix. */
+export const keys = {
+  current: (id: string) => utf8.encode(id),
+  version: (id: string, version: number) => concatBytes(utf8.encode(id), SEPARATOR, uint32be(version)),
+  versionsOf: (id: string) => ({ gte: concatBytes(utf8.encode(id), SEPARATOR), lt: concatBytes(utf8.encode(id), new Uint8Array([1])) }),
+  kind: (kind: string, id: string) => concatBytes(utf8.encode(kind), SEPARATOR, utf8.encode(id)),
+  kindPrefix: (kind: string) => ({ gte: concatBytes(utf8.encode(kind), SEPARATOR), lt: concatBytes(utf8.encode(kind), new Uint8Array([1])) }),
+  time: (ts: number, seq: number) => concatBytes(uint64be(ts), uint64be(seq)),
+} as const;
+
+export const values = {
+  head: (head: RecordHead) => encodeCanonical({ kind: head.kind, version: head.version, seq: head.seq, deleted: head.deleted }),
+  version: (entry: VersionEntry) => encodeCanonical({ seq: entry.seq, op: entry.op }),
+  kind: (createSeq: number) => encodeCanonical({ seq: createSeq }),
+  time: () => EMPTY,
+};
+
+export function decodeHead(bytes: Uint8Array, what: string): RecordHead {
+  const value = decodeRecord(bytes, what);
+  const { kind, version, seq, deleted } = value;
+  if (Object.keys(value).length !== 4 || typeof kind !== 'string' || !isUint(version) || !isUint(seq) || typeof deleted !== 'boolean') throw corrupt(what);
+  return { kind, version, seq, deleted };
+}
+
+export function decodeVersion(bytes: Uint8Array, what: string): VersionEntry {
+  const value = decodeRecord(bytes, what);
+  const { seq, op } = value;
+  if (Object.keys(value).length !== 2 || !isUint(seq) || (op !== 'create' && op !== 'update' && op !== 'delete')) throw corrupt(what);
+  return { seq, op };
+}
+
+export function decodeKind(bytes: Uint8Array, what: string): number {
+  const value = decodeRecord(bytes, what);
+  if (Object.keys(value).length !== 1 || !isUint(value['seq'])) throw corrupt(what);
+  return value['seq'];
+}
+
+/** Splits a `text ‖ 0x00 ‖ rest` key. */
+export function splitKey(key: Uint8Array): [string, Uint8Array] | undefined {
+  const at = key.indexOf(0);
+  if (at <= 0) return undefined;
+  return [new TextDecoder('utf-8', { fatal: true }).decode(key.subarray(0, at)), key.subarray(at + 1)];
+}
+
+export function readTimeKey(key: Uint8Array): { ts: number; seq: number } | undefined {
+  if (key.length !== 16) return undefined;
+  const ts = readUint64be(key.subarray(0, 8));
+  const seq = readUint64be(key.subarray(8, 16));
+  return ts === undefined || seq === undefined ? undefined : { ts, seq };
+}
+
+export function readVersionSuffix(suffix: Uint8Array): number | undefined {
+  return suffix.length === 4 ? new DataView(suffix.buffer, suffix.byteOffset, 4).getUint32(0) : undefined;
+}
+
+function decodeRecord(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = decodeCanonical(bytes);
+  } catch (error) {
+    throw corrupt(what, error);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(what);
+  return value as Record<string, unknown>;
+}
+
+function isUint(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+export function corrupt(what: string, cause?: unknown): LedgerError {
+  return new LedgerError('STORE_CORRUPT', `the ${what} projection entry is malformed; run \`provledger verify\`, then \`provledger rebuild\``, { cause });
+}
