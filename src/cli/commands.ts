@@ -6,56 +6,15 @@ import { chmod, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { SigningKey } from '../crypto/keys.js';
 import { LedgerError } from '../errors.js';
-import { Ledger, type LedgerOptions } from '../ledger.js';
+import { Ledger } from '../ledger.js';
+import { flagsOf, ledgerDir, ledgerOptions, print, withLedger, type Io } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { formatEventDetail, formatEventLine, formatVerifyReport, verifyReportJson } from './format.js';
-import { loadSigningKey, parseHeadRef, parseSeq, parseWaitSeconds, readJsonArgument, requireSigningKey } from './input.js';
+import { parseHeadRef, parseSeq, readJsonArgument } from './input.js';
 import { startProgress } from './progress.js';
 
-/** What every command may read: the global flags and the process streams. */
-export interface Io {
-  readonly stdout: NodeJS.WriteStream;
-  readonly stderr: NodeJS.WriteStream;
-  readonly stdin: NodeJS.ReadableStream;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-interface GlobalFlags {
-  ledger?: string;
-  key?: string;
-  wait?: string;
-  sync: boolean;
-  json?: boolean;
-}
-
-const DEFAULT_DIR = '.provledger';
-
-function ledgerDir(flags: GlobalFlags, io: Io): string {
-  return flags.ledger ?? (io.env['PROVLEDGER_DIR'] || DEFAULT_DIR);
-}
-
-async function ledgerOptions(flags: GlobalFlags, io: Io, needKey: boolean): Promise<LedgerOptions> {
-  const key = needKey ? await requireSigningKey(flags.key, io.env) : await loadSigningKey(flags.key, io.env);
-  return { key, sync: flags.sync, waitMs: parseWaitSeconds(flags.wait, io.env) };
-}
-
-async function withLedger<T>(flags: GlobalFlags, io: Io, needKey: boolean, use: (ledger: Ledger) => Promise<T>): Promise<T> {
-  // Parse everything before opening, so bad input never waits on the lock or touches the store.
-  const options = await ledgerOptions(flags, io, needKey);
-  const ledger = await Ledger.open(ledgerDir(flags, io), options);
-  try {
-    return await use(ledger);
-  } finally {
-    await ledger.close();
-  }
-}
-
-function print(io: Io, text: string): void {
-  io.stdout.write(`${text}\n`);
-}
-
 export function registerCommands(program: Command, io: Io, setExit: (code: number) => void): void {
-  const flags = (command: Command) => command.optsWithGlobals<GlobalFlags>();
+  const flags = flagsOf;
 
   program
     .command('keygen')

@@ -84,3 +84,24 @@ export function parseWaitSeconds(value: string | undefined, env: NodeJS.ProcessE
   }
   return Math.round(seconds * 1000);
 }
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * Parses `--at`/`--to`: a seq (digits) or an ISO 8601 time with a zone (`2026-03-01T12:00:00Z`,
+ * `...+02:00`); a bare date means 00:00 UTC that day (SPEC §13.2).
+ */
+export function parsePoint(value: string, flag: string): { seq: number } | { timeMs: number } {
+  if (/^\d+$/.test(value)) return { seq: parseSeq(value, flag) };
+  const timeMs = ISO_TIME.test(value) ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value) : Number.NaN;
+  if (!Number.isSafeInteger(timeMs)) {
+    throw new LedgerError('INVALID_ARGUMENT', `${flag} must be a seq or an ISO 8601 time with a zone such as 2026-03-01T12:00:00Z, got ${JSON.stringify(value)}`);
+  }
+  return { timeMs };
+}
+
+/** Parses a positive version or base number. */
+export function parseVersion(value: string, flag: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(value) || Number(value) > 0xffff_ffff) throw new LedgerError('INVALID_ARGUMENT', `${flag} must be a version number from 1, got ${JSON.stringify(value)}`);
+  return Number(value);
+}

@@ -4,17 +4,25 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isLedgerError } from '../errors.js';
-import { registerCommands, type Io } from './commands.js';
+import { registerCommands } from './commands.js';
+import { registerRecordCommands } from './record-commands.js';
+import type { Io } from './context.js';
 import { EXIT, EXIT_CODE_OF } from './exit-codes.js';
 
 const VERSION = '0.1.0';
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const debug = argv.includes('--debug');
+  // Answered here rather than by commander: its program-level --version would be taken anywhere on the
+  // line and shadow `record show --version N`.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.OK;
+  }
   let exitCode: number = EXIT.OK;
   const program = new Command('provledger')
     .description('A tamper-evident provenance ledger for machine learning')
-    .version(VERSION)
+    .addHelpText('after', '\nRun `provledger --version` for the version, `provledger COMMAND --help` for a command.')
     .option('--ledger <dir>', 'ledger directory (env PROVLEDGER_DIR, default ./.provledger)')
     .option('--key <file>', 'private key PEM for signing (env PROVLEDGER_KEY)')
     .option('--wait <seconds>', 'how long to wait for another process holding the ledger (env PROVLEDGER_WAIT, default 30)')
@@ -30,6 +38,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       outputError: (text) => io.stderr.write(`provledger: ${text.trim().replace(/^error: /, '').replaceAll('\n', ' ')}; see \`provledger --help\` [USAGE]\n`),
     });
   registerCommands(program, io, (code) => (exitCode = code));
+  registerRecordCommands(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
