@@ -48,6 +48,17 @@ run(['log']);
 run(['event', '2']);
 run(['verify']);
 
+console.log('\nRecords change, and every version stays readable: a model card corrected twice.');
+run(['record', 'create', 'model', '--id', 'resnet-7', '--data', '{"name":"resnet-7","top1":0.9375,"license":"unknown"}']);
+const firstVersion = run(['record', 'show', 'resnet-7', '--json'], { show: 'record show resnet-7 --json' });
+run(['record', 'update', 'resnet-7', '--patch', '{"license":"Apache-2.0"}', '--base', '1']);
+run(['record', 'update', 'resnet-7', '--patch', '{"top1":0.9412,"evaluated_on":"flowers-102@2"}']);
+run(['record', 'update', 'resnet-7', '--patch', '{"top1":0.95}', '--base', '1'], { expectCode: 4, show: 'record update resnet-7 --patch ... --base 1   (stale base: conflict, nothing written)' });
+run(['record', 'show', 'resnet-7', '--version', '1']);
+run(['record', 'show', 'resnet-7', '--at', String(JSON.parse(firstVersion).seq)], { show: `record show resnet-7 --at ${JSON.parse(firstVersion).seq}   (as of the seq that created it)` });
+run(['record', 'history', 'resnet-7']);
+run(['record', 'list']);
+
 run(['append', '--type', 'ledger.genesis', '--data', '{}'], { expectCode: 2, show: 'append --type ledger.genesis --data {}   (reserved type: refused, nothing written)' });
 run(['verify', '--expect-head', head], { show: `verify --expect-head ${head}` });
 
