@@ -121,7 +121,7 @@ export class Records {
       version = wanted;
     } else if (options.at !== undefined) {
       const seq = await this.#host.resolvePoint(options.at);
-      const found = await versionAtSeq(this.#host.store, id, head, seq);
+      const found = await this.#versionAtSeq(id, head, seq);
       if (found === null) throw new LedgerError('RECORD_NOT_FOUND', `record ${id} did not exist yet at seq ${seq}`, { details: { id, seq } });
       version = found;
     }
@@ -186,10 +186,23 @@ export class Records {
       if (seq !== undefined && entry.createSeq > seq) continue;
       const head = await readRecordHead(store, entry.id);
       if (head === null) throw corruptIndex(`the kind index lists ${entry.id}, which has no current state`);
-      const version = seq === undefined ? head.version : await versionAtSeq(store, entry.id, head, seq);
+      const version = seq === undefined ? head.version : await this.#versionAtSeq(entry.id, head, seq);
       if (version === null) throw corruptIndex(`the kind index says ${entry.id} was created by event ${entry.createSeq}, but it has no version then`);
       yield await this.#readVersion(entry.id, head.kind, version);
     }
+  }
+
+  /**
+   * The version current at `seq` by the version index, with the boundary checked against the log: the binary
+   * search trusts `rv`, so a tampered entry could otherwise yield a wrong version or "not created yet" (SPEC §12.3).
+   */
+  async #versionAtSeq(id: string, head: RecordHead, seq: number): Promise<number | null> {
+    const found = await versionAtSeq(this.#host.store, id, head, seq);
+    const next = (found ?? 0) + 1;
+    if ((found !== null && (await this.#readVersion(id, head.kind, found)).seq > seq) || (next <= head.version && (await this.#readVersion(id, head.kind, next)).seq <= seq)) {
+      throw corruptIndex(`the version index gives ${id} the wrong version at seq ${seq}`);
+    }
+    return found;
   }
 
   async #write(command: RecordCommand): Promise<WriteResult> {

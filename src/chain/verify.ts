@@ -2,7 +2,7 @@
  * Verification of a sequence of stored events, as a pipeline of named steps (SPEC §7.1). Pure apart from
  * the signature verifier it is given: it takes an async iterable of stored entries, so it is tested with
  * arrays and never touches the disk. Memory stays constant: entries are processed in fixed-size chunks,
- * and at most one chunk of signatures is in flight while the next chunk is decoded.
+ * and at most two chunks of signatures are in flight while the next chunk is decoded.
  */
 import { equalBytes, readUint64be, toHex } from '../bytes.js';
 import { VerifyingKey } from '../crypto/ed25519.js';
@@ -11,6 +11,8 @@ import { eventHash as hashOf, openEvent, type JsonValue, type SealedEvent } from
 import { DEFAULT_MAX_EVENT_BYTES, GENESIS_PREV, GENESIS_TYPE } from '../event/format.js';
 import { readGenesis } from '../event/genesis.js';
 import type { FailureCode, VerifyFailure } from './failures.js';
+
+const MAX_CHUNKS_IN_FLIGHT = 2;
 
 /** One stored entry: the raw storage key and the raw stored value. */
 export interface StoredEntry {
@@ -103,9 +105,10 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
     if (failures.length < maxFailures) failures.push(failure);
   };
 
-  // Signatures of chunk k are checked while chunk k+1 is decoded; at most one chunk is in flight, and its
-  // failures are merged in seq order before the next chunk's, so the report is ordered by seq.
+  // Signatures of chunk k are checked while later chunks are decoded; each chunk's failures are merged only
+  // after its predecessor's, so the report is ordered by seq.
   let inFlight: Promise<void> = Promise.resolve();
+  const unfinished: Promise<void>[] = [];
   let chunk: StoredEntry[] = [];
   const flush = async (): Promise<void> => {
     const result = checkChunk(state, chunk, maxEventBytes, options.expectHead);
@@ -126,7 +129,10 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
       merged.sort((a, b) => (a.seq ?? -1) - (b.seq ?? -1));
       merged.forEach(report);
     })();
-    await previous;
+    // Up to MAX_CHUNKS_IN_FLIGHT chunks of signatures are outstanding while the next is read: workers never
+    // wait for the reader, and memory stays bounded by a few chunks.
+    unfinished.push(inFlight);
+    while (unfinished.length > MAX_CHUNKS_IN_FLIGHT) await unfinished.shift();
     options.onProgress?.(checked);
   };
 
@@ -190,7 +196,7 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
     }
     let event: SealedEvent;
     try {
-      event = openEvent(entry.value, maxEventBytes);
+      event = openEvent(entry.value, maxEventBytes, hash);
     } catch (error) {
       const code = isLedgerError(error, 'EVENT_TOO_LARGE') ? 'TOO_LARGE' : isLedgerError(error, 'NON_CANONICAL') ? 'NON_CANONICAL' : 'MALFORMED_EVENT';
       fail(seq, code, `event ${seq} cannot be decoded: ${errorMessage(error)}`);

@@ -357,6 +357,26 @@ describe('SPEC §5.8 decoding is strict', () => {
     );
   });
 
+  it('accepts an inserted or removed byte only when the result is itself canonical', () => {
+    const editArb = treeArb(true, true)
+      .map((value) => encodeCanonical(value))
+      .chain((bytes) => fc.tuple(fc.constant(bytes), fc.nat(bytes.length), fc.integer({ min: 0, max: 255 }), fc.boolean()));
+    fc.assert(
+      fc.property(editArb, ([bytes, index, byte, insert]) => {
+        const edited = insert ? Uint8Array.from([...bytes.subarray(0, index), byte, ...bytes.subarray(index)]) : Uint8Array.from([...bytes.subarray(0, index), ...bytes.subarray(index + 1)]);
+        let decoded: unknown;
+        try {
+          decoded = decodeCanonical(edited);
+        } catch (error) {
+          expect(isLedgerError(error, 'NON_CANONICAL')).toBe(true);
+          return;
+        }
+        expect(toHex(encodeCanonical(decoded))).toBe(toHex(edited));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('never lets a foreign exception escape on random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {

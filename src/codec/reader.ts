@@ -8,7 +8,7 @@
  * Why not cbor-x's decoder: it accepts non-canonical input by design, returns bigints and Buffers that
  * alias the input, renames `__proto__`, and when its native addon is missing its JS fallback strips a
  * leading U+FEFF from strings over 64 bytes, so the same valid bytes would decode differently on two
- * machines. `canonical.ts` still re-encodes what this returns and demands byte identity.
+ * machines. Everything this accepts must re-encode to itself; the codec's tests hold it to that.
  *
  * Owns parsing only; it must not import cbor-x and must not throw anything but LedgerError('NON_CANONICAL').
  */

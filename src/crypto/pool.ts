@@ -49,6 +49,17 @@ class WorkerSlot {
   #worker: Worker | null = null;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
+  /** Items sent and not yet answered: batches go to the least-loaded slot. */
+  load = 0;
+
+  async runBatch(buffer: ArrayBuffer, items: number): Promise<Uint8Array> {
+    this.load += items;
+    try {
+      return await this.run(buffer);
+    } finally {
+      this.load -= items;
+    }
+  }
 
   run(buffer: ArrayBuffer): Promise<Uint8Array> {
     const worker = this.#worker ?? this.#start();
@@ -221,11 +232,13 @@ export class VerifyPool {
       if (checkSignatureEncoding(item.signature) === null) admitted.push(i); // rules 1, 2
     });
     if (admitted.length === 0) return results;
-    // Even shares so both cores finish together; batches go round-robin over the workers.
-    const perBatch = Math.min(MAX_BATCH_ITEMS, Math.ceil(admitted.length / this.threads));
+    // Several batches per worker, each sent to the least-loaded worker: when calls overlap (verify keeps
+    // two chunks in flight), a worker that finishes early picks up work instead of idling.
+    const perBatch = Math.min(MAX_BATCH_ITEMS, Math.max(64, Math.ceil(admitted.length / (this.threads * 4))));
     const batches = splitBatches(items, admitted, perBatch);
-    const runs = batches.map(async (batch, b) => {
-      const answers = await this.#slots[b % this.threads]!.run(packBatch(items, batch));
+    const runs = batches.map(async (batch) => {
+      const slot = this.#slots.reduce((least, candidate) => (candidate.load < least.load ? candidate : least));
+      const answers = await slot.runBatch(packBatch(items, batch), batch.length);
       batch.forEach((i, n) => {
         results[i] = answers[n] === 1;
       });
