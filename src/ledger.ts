@@ -136,7 +136,11 @@ export class Ledger {
     this.#maxEventBytes = checkMaxEventBytes(options.maxEventBytes);
     this.records = new Records({
       store,
-      submit: (build) => this.#submit(build),
+      // Record writes obey the same rules as append: an intact store and the owner's key (SPEC §6).
+      submit: (build) => {
+        this.#assertWritable();
+        return this.#submit(build);
+      },
       resolvePoint: (point) => this.#resolvePoint(point),
       readEvent: (seq) => this.get(seq),
       assertReadable: () => {

@@ -81,6 +81,8 @@ export class Records {
    * @example const { id } = await ledger.records.create('dataset', { name: 'mnist' });
    */
   async create(kind: string, data: unknown, options: { id?: string } = {}): Promise<WriteResult> {
+    // The kind first: a generated id is made from it, and a bad kind must be reported as one.
+    assertKind(kind);
     const id = options.id ?? `${kind}-${randomHex(8)}`;
     return this.#write({ op: 'create', id, kind, data });
   }

@@ -28,3 +28,20 @@ export function seqKey(seq: number): Uint8Array {
   new DataView(key.buffer).setBigUint64(0, BigInt(seq));
   return key;
 }
+
+/** The projection sublevels (SPEC §12.1) as LevelDB names them: `i-rc`, `i-rv`, `i-rk`, `i-ti`. */
+export const RAW_INDEX_NAMES = ['rc', 'rv', 'rk', 'ti'] as const;
+export type RawIndexName = (typeof RAW_INDEX_NAMES)[number];
+export type RawIndexes = Record<RawIndexName, RawSublevels['log']>;
+
+/** Like `editStore`, with the projection sublevels too: for tampering with indexes as an attacker would. */
+export async function editIndexes<T>(dir: string, edit: (indexes: RawIndexes, sublevels: RawSublevels) => Promise<T>): Promise<T> {
+  const db = open(dir);
+  await db.open();
+  try {
+    const indexes = Object.fromEntries(RAW_INDEX_NAMES.map((name) => [name, db.sublevel<Uint8Array, Uint8Array>(`i-${name}`, BYTES)])) as RawIndexes;
+    return await edit(indexes, sublevelsOf(db));
+  } finally {
+    await db.close();
+  }
+}
