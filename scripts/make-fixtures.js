@@ -60,8 +60,8 @@ const store = await LevelLogStore.open(storeDir, { create: true });
 const heads = new Map();
 const indexes = events.flatMap((e) => {
   const record = recordEventOf(e.body);
-  const { writes, head } = projectEvent(e.body, record, record === null || record.type === 'record.create' ? null : heads.get(record.id));
-  if (record !== null) heads.set(record.id, head);
+  const { writes, head } = projectEvent(e.body, record, record === null ? null : (heads.get(record.id) ?? null));
+  if (record !== null && head !== null) heads.set(record.id, head);
   return writes;
 });
 await store.commit({

@@ -136,11 +136,7 @@ export class Ledger {
     this.#maxEventBytes = checkMaxEventBytes(options.maxEventBytes);
     this.records = new Records({
       store,
-      // Record writes obey the same rules as append: an intact store and the owner's key (SPEC §6).
-      submit: (build) => {
-        this.#assertWritable();
-        return this.#submit(build);
-      },
+      submit: (build) => this.#submit(build),
       resolvePoint: (point) => this.#resolvePoint(point),
       readEvent: (seq) => this.get(seq),
       assertReadable: () => {
@@ -348,7 +344,7 @@ export class Ledger {
       for await (const event of this.events()) {
         const record = recordEventOf(event);
         const valid = typeof record === 'string' ? null : record;
-        const { writes, head } = projectEvent({ seq: event.seq, ts: event.timeMs, type: event.type, payload: event.payload }, valid, valid === null || valid.type === 'record.create' ? null : await priorOf(valid.id));
+        const { writes, head } = projectEvent({ seq: event.seq, ts: event.timeMs, type: event.type, payload: event.payload }, valid, valid === null ? null : await priorOf(valid.id));
         batch.push(...writes);
         if (valid !== null && head !== null) pending.set(valid.id, head);
         done++;
@@ -367,7 +363,9 @@ export class Ledger {
     return { events: done };
   }
 
+  /** The one way into the commit queue, so every write obeys the same rules: an intact store and the owner's key (SPEC §6). */
   #submit(build: PendingAppend['build']): Promise<AppendResult[]> {
+    this.#assertWritable();
     return new Promise((resolve, reject) => {
       this.#queue.push({ build, resolve, reject });
       if (!this.#flushing) {
@@ -420,7 +418,7 @@ export class Ledger {
           );
           const record = recordEventOf(sealed.body);
           if (typeof record === 'string') throw new TypeError(`internal: decided an invalid record event: ${record}`);
-          const prior = record === null || record.type === 'record.create' ? null : (await snapshotOf(record.id))?.head ?? null;
+          const prior = record === null ? null : ((await snapshotOf(record.id))?.head ?? null);
           const projected = projectEvent(sealed.body, record, prior);
           if (record !== null && projected.head !== null) {
             localRecords.set(record.id, { head: projected.head, data: record.type === 'record.delete' ? null : record.data });

@@ -164,13 +164,16 @@ describe('SPEC §12.4: a missing rv entry in the middle of a record\'s versions'
     });
   });
 
-  // KNOWN BUG (see the test report): check.ts reads the previous version's rv entry to check the transition;
-  // when a tampered index lacks it, the next version (the delete at seq 5) is reported as a VERSION_BREAK,
-  // i.e. a forged log, although the log is intact and a rebuild repairs everything. Remove `.fails` when fixed.
-  it.fails('is not reported as a VERSION_BREAK of the next version (the log is intact)', async () => {
+  // Only valid transitions are indexed (SPEC §12.2), so an indexed event whose predecessor is missing from the
+  // index points at the index, not the log: two PROJECTION_MISMATCH findings (the missing entry, and the version
+  // that needs it), no VERSION_BREAK, and a rebuild repairs both. Staying silent about the second would let a
+  // forged log that skips a version pass with a forged index entry.
+  it('is not reported as a VERSION_BREAK of the next version (the log is intact), and rebuild repairs it', async () => {
     await withBaseLedger(async (dir) => {
       await editIndexes(dir, (ix) => ix.rv.del(keys.version('mnist', 2)));
-      expect(await findings(dir)).toEqual({ ok: false, failures: [[SEQ.mnistUpdate, 'PROJECTION_MISMATCH']] });
+      expect(await findings(dir)).toEqual({ ok: false, failures: [[SEQ.mnistUpdate, 'PROJECTION_MISMATCH'], [SEQ.mnistDelete, 'PROJECTION_MISMATCH']] });
+      await withLedger(dir, (ledger) => ledger.rebuild());
+      expect(await findings(dir)).toEqual({ ok: true, failures: [] });
     });
   });
 });
@@ -311,22 +314,29 @@ describe('SPEC §11.3: a forged log that breaks the version rules fails verify a
     });
   });
 
-  it('a record.update of a record never created → VERSION_BREAK at its seq (the rebuilt projections of the orphan version may differ too)', async () => {
+  it('a version skip stays caught when the attacker also forges the index to agree with it', async () => {
     await withBaseLedger(async (dir) => {
-      const [seq] = await forge(dir, [{ type: 'record.update', payload: { id: 'ghost', version: 2, data: {} } }]);
+      const [seq] = await forge(dir, [{ type: 'record.update', payload: { id: 'resnet', version: 3, data: { layers: 101 } } }]);
+      // Make the projections claim the forged version is valid: index it and make it current.
+      await editIndexes(dir, async (ix) => {
+        await ix.rv.put(keys.version('resnet', 3), values.version({ seq: seq!, op: 'update' }));
+        await ix.rc.put(keys.current('resnet'), values.head({ kind: 'model', version: 3, seq: seq!, deleted: false }));
+      });
       const { ok, failures } = await findings(dir);
       expect(ok).toBe(false);
-      expect(failures).toContainEqual([seq, 'VERSION_BREAK']);
-      expect(failures.filter(([, code]) => code !== 'PROJECTION_MISMATCH' && code !== 'VERSION_BREAK')).toEqual([]);
-      expect(failures.filter(([at]) => at !== seq && at !== null)).toEqual([]);
+      expect(failures).toContainEqual([seq, 'PROJECTION_MISMATCH']);
     });
   });
 
-  // KNOWN BUG (see the test report): rebuild projects the duplicate create over the first one (rv, rc and rk
-  // are last-writer-wins), while check.ts detects a duplicate version only when rv still names the earlier
-  // event. verify then reports PROJECTION_MISMATCH at the first create (which a rebuild cannot repair) and no
-  // VERSION_BREAK at all. `it.fails` keeps the suite green; remove `.fails` when it is fixed.
-  it.fails.each([
+  it('a record.update of a record never created → VERSION_BREAK at its seq, and nothing else', async () => {
+    await withBaseLedger(async (dir) => {
+      const [seq] = await forge(dir, [{ type: 'record.update', payload: { id: 'ghost', version: 2, data: {} } }]);
+      expect(await findings(dir)).toEqual({ ok: false, failures: [[seq, 'VERSION_BREAK']] });
+    });
+  });
+
+  // The projection writer keeps the first create (SPEC §12.2), so the duplicate is the only finding.
+  it.each([
     { name: 'same kind', payload: { id: 'resnet', kind: 'model', version: 1, data: { layers: 18 } } },
     { name: 'another kind', payload: { id: 'resnet', kind: 'run', version: 1, data: {} } },
   ])('a second record.create of resnet ($name) → VERSION_BREAK at its seq, and nothing else', async ({ payload }) => {

@@ -52,27 +52,41 @@ export function createProjectionChecker(reader: IndexReader): ProjectionChecker 
     const kinds = await reader.indexGetMany('rk', records.map(({ record }) => (record.type === 'record.create' ? keys.kind(record.kind, record.id) : keys.kind('-', '-'))));
     records.forEach(({ event, record }, i) => {
       const what = `${record.id}@${record.version}`;
-      // 1. The version index names this event for this version; an earlier event there means a duplicate version.
+      const versionBreak = (message: string): void => void failures.push({ seq: event.seq, code: 'VERSION_BREAK', message: `event ${event.seq}: ${message}` });
       const ownEntry = own[i] === undefined ? null : safely(() => decodeVersion(own[i]!, `version (rv) ${what}`));
-      if (ownEntry === null || typeof ownEntry === 'string') {
-        mismatch(event.seq, `the version index ${ownEntry === null ? 'lacks' : 'holds a malformed entry for'} ${what}, written by event ${event.seq}`);
-      } else if (ownEntry.seq < event.seq) {
-        failures.push({ seq: event.seq, code: 'VERSION_BREAK', message: `event ${event.seq} writes ${what}, which event ${ownEntry.seq} already wrote` });
-        return;
-      } else if (ownEntry.seq !== event.seq || ownEntry.op !== record.type.slice('record.'.length)) {
-        mismatch(event.seq, `the version index entry for ${what} names event ${ownEntry.seq} (${ownEntry.op}), not event ${event.seq}`);
-      } else {
-        expected.rv++;
-      }
-      // 2. The transition from the previous version is allowed (SPEC §11.3).
+      if (typeof ownEntry === 'string') return mismatch(event.seq, ownEntry);
+      const indexed = ownEntry !== null && ownEntry.seq === event.seq;
+      // 1. A version already written by an earlier event: the log repeats it (the writer keeps the first).
+      if (ownEntry !== null && ownEntry.seq < event.seq) return versionBreak(`${what} was already written by event ${ownEntry.seq}`);
+      // 2. The previous version, through rv, which this same pass checks against the log event by event.
       let prior: { version: number; deleted: boolean } | null = null;
       if (record.version > 1) {
         const entry = before[i] === undefined ? null : safely(() => decodeVersion(before[i]!, `version (rv) ${record.id}@${record.version - 1}`));
-        if (entry !== null && typeof entry !== 'string' && entry.seq < event.seq) prior = { version: record.version - 1, deleted: entry.op === 'delete' };
+        if (entry === null || typeof entry === 'string' || entry.seq >= event.seq) {
+          // Only valid transitions are indexed (SPEC §12.2): an indexed event without an indexed predecessor
+          // means a damaged index; an unindexed one means the log skips or invents a version.
+          if (indexed) {
+            expected.rv++;
+            return mismatch(event.seq, `the version index lacks ${record.id}@${record.version - 1}, which ${what} follows`);
+          }
+          return versionBreak(`${record.id} gets version ${record.version} without a version ${record.version - 1} before it`);
+        }
+        prior = { version: record.version - 1, deleted: entry.op === 'delete' };
       }
+      // 3. The transition is allowed (SPEC §11.3); an event that breaks the rules must not be indexed.
       const broken = checkTransition(prior, record);
-      if (broken !== null) failures.push({ seq: event.seq, code: 'VERSION_BREAK', message: `event ${event.seq}: ${broken}` });
-      // 3. A create is in the kind index with its seq.
+      if (broken !== null) {
+        versionBreak(broken);
+        if (indexed) {
+          expected.rv++;
+          mismatch(event.seq, `the version index holds ${what}, which breaks the version rules`);
+        }
+        return;
+      }
+      // 4. A valid event is indexed with its seq and operation, and a create is in the kind index.
+      if (!indexed) mismatch(event.seq, `the version index ${ownEntry === null ? 'lacks' : 'names another event for'} ${what}, written by event ${event.seq}`);
+      else if (ownEntry.op !== record.type.slice('record.'.length)) mismatch(event.seq, `the version index records ${what} as a ${ownEntry.op}, not a ${record.type}`);
+      if (indexed) expected.rv++;
       if (record.type === 'record.create') {
         expected.rk++;
         expected.rc++;

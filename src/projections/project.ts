@@ -4,7 +4,7 @@
  * one written live.
  */
 import type { JsonValue } from '../event/event.js';
-import { isRecordEventType, parseRecordEvent, type RecordEvent } from '../domain/records.js';
+import { checkTransition, isRecordEventType, parseRecordEvent, type RecordEvent } from '../domain/records.js';
 import { keys, values, type IndexWrite, type RecordHead, type VersionOp } from './indexes.js';
 
 export interface ProjectedEvent {
@@ -22,12 +22,18 @@ export function recordEventOf(event: Pick<ProjectedEvent, 'type' | 'payload'>): 
 const OP_OF: Record<RecordEvent['type'], VersionOp> = { 'record.create': 'create', 'record.update': 'update', 'record.delete': 'delete' };
 
 /**
- * Index writes for one event. `prior` is the record's head before the event (null for a create).
+ * Index writes for one event. `prior` is the record's head before the event (null when the id is new).
  * Returns the record's new head for record events, so the caller can chain events within a batch.
+ *
+ * Only events that follow the version rules (SPEC §11.3) are projected into rc/rv/rk: a forged duplicate
+ * create or a skipped version never overwrites a valid version. Appends never produce such events; a rebuild
+ * of a forged log meets them, and verify then reports the VERSION_BREAK against projections of the valid
+ * history (SPEC §12.2).
  */
 export function projectEvent(event: ProjectedEvent, record: RecordEvent | null, prior: RecordHead | null): { writes: IndexWrite[]; head: RecordHead | null } {
   const writes: IndexWrite[] = [{ index: 'ti', key: keys.time(event.ts, event.seq), value: values.time() }];
   if (record === null) return { writes, head: null };
+  if (checkTransition(prior, record) !== null) return { writes, head: prior };
   const kind = record.type === 'record.create' ? record.kind : prior?.kind ?? '';
   const head: RecordHead = { kind, version: record.version, seq: event.seq, deleted: record.type === 'record.delete' };
   writes.push(
