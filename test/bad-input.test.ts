@@ -9,7 +9,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, SigningKey } from '../dist/index.js';
-import { assertBuilt, errorCodeOf, makeLedger, runCli, snapshot, writeKey, type LedgerSnapshot, type RunResult, type TestLedger } from './helpers/cli.js';
+import { assertBuilt, expectRefusal, makeLedger, runCli, snapshot, writeKey, type LedgerSnapshot, type TestLedger } from './helpers/cli.js';
 
 /** Paths every case may use, made in beforeAll. */
 interface Fixture {
@@ -99,11 +99,6 @@ const CASES: readonly BadInput[] = [
   { name: 'a ledger directory that does not exist', args: (f) => ['--ledger', f.missingLedger, '--key', f.owner, 'append', '--type', 'app.note', '--data', '{}'], exit: 3, code: 'LEDGER_NOT_FOUND' },
 ];
 
-/** The shape every refusal must have. */
-function expectRefusal(result: RunResult, exit: number, code: string, check: typeof expect): void {
-  check({ exit: result.code, code: errorCodeOf(result.stderr), stdout: result.stdout }, `stderr was ${JSON.stringify(result.stderr)}`).toEqual({ exit, code, stdout: '' });
-  check(result.stderr).not.toMatch(/\n\s+at /);
-}
 
 let ledger: TestLedger;
 let fixture: Fixture;

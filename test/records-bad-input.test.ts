@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, SigningKey } from '../dist/index.js';
-import { assertBuilt, errorCodeOf, librarySnapshot, makeLedger, runCli, snapshot, writeKey, type LedgerSnapshot, type RunResult, type TestLedger } from './helpers/cli.js';
+import { assertBuilt, expectRefusal, librarySnapshot, makeLedger, runCli, snapshot, writeKey, type LedgerSnapshot, type TestLedger } from './helpers/cli.js';
 
 /**
  * The shared ledger: 1 create mnist (dataset) · 2 update mnist → v2 · 3 create gone (model) · 4 delete gone → v2.
@@ -140,10 +140,6 @@ const CASES: readonly BadInput[] = [
   { name: 'delete with a key that is not the owner', args: (f) => ['--ledger', f.dir, '--key', f.otherKey, 'record', 'delete', 'mnist'], exit: 2, code: 'KEY_NOT_AUTHORIZED' },
 ];
 
-function expectRefusal(result: RunResult, exit: number, code: string, check: typeof expect): void {
-  check({ exit: result.code, code: errorCodeOf(result.stderr), stdout: result.stdout }, `stderr was ${JSON.stringify(result.stderr)}`).toEqual({ exit, code, stdout: '' });
-  check(result.stderr).not.toMatch(/\n\s+at /);
-}
 
 let ledger: TestLedger;
 let fixture: Fixture;

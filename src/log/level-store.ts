@@ -3,7 +3,8 @@
  * to the event bytes; sublevel `meta` holds `head` and `ledger` as canonical CBOR. LevelDB's own LOCK file
  * is the process lock: a second opener waits, bounded, and then gets LEDGER_LOCKED.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Level, type BatchOperation } from 'level';
 import { toPlainBytes, uint64be } from '../bytes.js';
@@ -32,6 +33,15 @@ type Operation = BatchOperation<Db, Uint8Array, Uint8Array>;
 const HEAD_KEY = new TextEncoder().encode('head');
 const LEDGER_KEY = new TextEncoder().encode('ledger');
 const REBUILDING_KEY = new TextEncoder().encode('rebuilding');
+/**
+ * Stores open in this process, by real path. LevelDB's lock is a POSIX fcntl lock, and LevelDB checks its own
+ * in-process lock table only after opening an fd on LOCK, which it then closes, and closing any fd on a file
+ * drops every fcntl lock the process holds on it. A second open of a held ledger in the same process would so
+ * release the holder's lock and let another process in beside it. Second opens wait here instead, and never
+ * reach LevelDB.
+ */
+const openInProcess = new Map<string, Promise<void>>();
+
 /** Index sublevel names: short, and within LevelDB's allowed prefix characters. */
 const INDEX_NAME = /^[a-z]{1,8}$/;
 const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
@@ -43,6 +53,7 @@ export class LevelLogStore implements LogStore {
   readonly #meta: Sub;
   readonly #sync: boolean;
   readonly #indexes = new Map<string, Sub>();
+  #release: () => void = () => undefined;
 
   private constructor(dir: string, db: Db, sync: boolean) {
     this.dir = dir;
@@ -62,27 +73,45 @@ export class LevelLogStore implements LogStore {
     await checkDirectory(dir, options.create);
     const waitMs = options.waitMs ?? 30_000;
     const deadline = Date.now() + waitMs;
+    const locked = (cause?: unknown) =>
+      new LedgerError('LEDGER_LOCKED', `the ledger at ${dir} is locked by another process; wait for it to finish or raise --wait (waited ${Math.round(waitMs / 1000)} s)`, { cause });
+
+    // First the holders in this process (see openInProcess), then LevelDB's lock against other processes.
+    const key = await canonicalPath(dir);
+    for (let held = openInProcess.get(key); held !== undefined; held = openInProcess.get(key)) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw locked();
+      await Promise.race([held, sleep(remaining)]);
+    }
+    let release!: () => void;
+    openInProcess.set(key, new Promise<void>((resolve) => (release = resolve)));
+    const releaseSlot = () => {
+      openInProcess.delete(key);
+      release();
+    };
+
     let delayMs = 5;
-    for (;;) {
-      const db: Db = new Level<Uint8Array, Uint8Array>(dir, { ...BYTES, createIfMissing: options.create, errorIfExists: options.create });
-      try {
-        await db.open();
-        return new LevelLogStore(dir, db, options.sync ?? true);
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause;
-        if (cause?.code === 'LEVEL_LOCKED') {
-          if (Date.now() >= deadline) {
-            throw new LedgerError('LEDGER_LOCKED', `the ledger at ${dir} is locked by another process; wait for it to finish or raise --wait (waited ${Math.round(waitMs / 1000)} s)`, { cause: error });
-          }
-          // Jittered exponential back-off so several waiting pipeline steps do not retry in lock-step.
+    try {
+      for (;;) {
+        const db: Db = new Level<Uint8Array, Uint8Array>(dir, { ...BYTES, createIfMissing: options.create, errorIfExists: options.create });
+        try {
+          await db.open();
+          const store = new LevelLogStore(dir, db, options.sync ?? true);
+          store.#release = releaseSlot;
+          return store;
+        } catch (error) {
+          const cause = (error as { cause?: { code?: string } }).cause;
+          if (cause?.code !== 'LEVEL_LOCKED') throw mapOpenError(dir, error);
+          if (Date.now() >= deadline) throw locked(error);
+          // Jittered exponential back-off so several waiting pipeline steps do not retry in lock-step; a short
+          // cap keeps hand-off fair, since a failed attempt is cheap and a long sleep lets the last holder win again.
           await sleep(Math.min(delayMs, Math.max(1, deadline - Date.now())) * (0.5 + Math.random()));
-          // A short cap keeps hand-off fair: a failed open attempt is cheap, and a long sleep lets the writer
-          // that just closed win the lock again and again.
           delayMs = Math.min(delayMs * 2, 25);
-          continue;
         }
-        throw mapOpenError(dir, error);
       }
+    } catch (error) {
+      releaseSlot();
+      throw error;
     }
   }
 
@@ -108,21 +137,11 @@ export class LevelLogStore implements LogStore {
     return bytes === undefined ? undefined : toPlainBytes(bytes);
   }
 
-  async *entries(range: { from?: number; to?: number } = {}): AsyncIterable<StoredEntry> {
-    const iterator = this.#log.iterator({
+  entries(range: { from?: number; to?: number } = {}): AsyncIterable<StoredEntry> {
+    return this.#iterate(this.#log, {
       ...(range.from !== undefined ? { gte: uint64be(range.from) } : {}),
       ...(range.to !== undefined ? { lte: uint64be(range.to) } : {}),
     });
-    try {
-      for (;;) {
-        // nextv amortises the native call over many entries (dependencies.md §3: ~25% faster than next()).
-        const batch = await this.#read(() => iterator.nextv(1000));
-        if (batch.length === 0) return;
-        for (const [key, value] of batch) yield { key: toPlainBytes(key), value: toPlainBytes(value) };
-      }
-    } finally {
-      await iterator.close();
-    }
   }
 
   async commit(batch: CommitBatch): Promise<void> {
@@ -150,10 +169,15 @@ export class LevelLogStore implements LogStore {
     return found.map((bytes) => (bytes === undefined ? undefined : toPlainBytes(bytes)));
   }
 
-  async *indexEntries(index: string, range: StoreRange = {}): AsyncIterable<{ key: Uint8Array; value: Uint8Array }> {
-    const iterator = this.#index(index).iterator({ ...range });
+  indexEntries(index: string, range: StoreRange = {}): AsyncIterable<{ key: Uint8Array; value: Uint8Array }> {
+    return this.#iterate(this.#index(index), range);
+  }
+
+  async *#iterate(sublevel: Sub, range: StoreRange): AsyncIterable<StoredEntry> {
+    const iterator = sublevel.iterator({ ...range });
     try {
       for (;;) {
+        // nextv amortises the native call over many entries (dependencies.md §3: ~25% faster than next()).
         const batch = await this.#read(() => iterator.nextv(1000));
         if (batch.length === 0) return;
         for (const [key, value] of batch) yield { key: toPlainBytes(key), value: toPlainBytes(value) };
@@ -181,7 +205,12 @@ export class LevelLogStore implements LogStore {
   }
 
   async close(): Promise<void> {
-    await this.#db.close();
+    try {
+      await this.#db.close();
+    } finally {
+      this.#release();
+      this.#release = () => undefined;
+    }
   }
 
   #index(name: string): Sub {
@@ -208,6 +237,20 @@ export class LevelLogStore implements LogStore {
     } catch (error) {
       if ((error as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN') throw new LedgerError('LEDGER_CLOSED', 'the ledger is closed', { cause: error });
       throw new LedgerError('STORE_CORRUPT', `could not read the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+/** The real path of `dir` (or of its parent, for a ledger not created yet), so two spellings share one slot. */
+async function canonicalPath(dir: string): Promise<string> {
+  const absolute = resolve(dir);
+  try {
+    return await realpath(absolute);
+  } catch {
+    try {
+      return join(await realpath(dirname(absolute)), basename(absolute));
+    } catch {
+      return absolute;
     }
   }
 }

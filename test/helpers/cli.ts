@@ -12,6 +12,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExpectStatic } from 'vitest';
 import { Ledger, SigningKey } from '../../dist/index.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -237,4 +238,13 @@ export async function librarySnapshot(dir: string): Promise<LedgerSnapshot> {
   } finally {
     await ledger.close();
   }
+}
+
+/**
+ * The shape every refusal must have (SPEC §10.2): the exit code, exactly one `provledger: … [CODE]` line on
+ * stderr, nothing on stdout, and no stack trace. `check` is the test's own `expect` (for concurrent tests).
+ */
+export function expectRefusal(result: RunResult, exit: number, code: string, check: ExpectStatic): void {
+  check({ exit: result.code, code: errorCodeOf(result.stderr), stdout: result.stdout }, `stderr was ${JSON.stringify(result.stderr)}`).toEqual({ exit, code, stdout: '' });
+  check(result.stderr).not.toMatch(/\n\s+at /);
 }
