@@ -8,9 +8,10 @@
  * because the machine is shared and absolute numbers drift. Baselines are sampled before and after the
  * section that uses them; their mean is the baseline and their drift is printed.
  *
- * Sections: 1 machine, 2 raw limits, 3 append modes, 4 verify throughput, 5 where verify's time goes,
- * 6 verify peak memory (fresh child process per ledger size). Results: a table on stdout and JSON in
- * bench-out/results.json. Ledgers live in a temporary directory that is removed at the end.
+ * Sections: 1 machine and load, 2 raw limits, 3 append modes, 4 verify throughput, 5 where verify's time
+ * goes, 6 verify peak memory (fresh child process per ledger size), 7 records (point reads, replay, rebuild
+ * and record writes on two ledgers with the same records; scripts/bench/records.js). Results: a table on
+ * stdout and JSON in bench-out/results.json. Ledgers live in a temporary directory that is removed at the end.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,16 +22,17 @@ import { Worker } from 'node:worker_threads';
 import { Ledger, SigningKey } from '../dist/index.js';
 import { verifyChain } from '../dist/chain/verify.js';
 import { decodeCanonical, encodeCanonical } from '../dist/codec/canonical.js';
-import { readCanonical } from '../dist/codec/reader.js';
 import { VerifyingKey } from '../dist/crypto/ed25519.js';
 import { eventHash, openEvent, sealEvent } from '../dist/event/event.js';
 import { FORMAT_VERSION } from '../dist/event/format.js';
 import { LevelLogStore } from '../dist/log/level-store.js';
+import { createProjectionChecker } from '../dist/projections/check.js';
 import {
   baseline,
   fmtMiB,
   fmtRate,
   fmtRatio,
+  loadAverage,
   machineFacts,
   makeTempRoot,
   nowMs,
@@ -42,6 +44,7 @@ import {
   samplePayloads,
   settle,
 } from './bench/lib.js';
+import { measureRecords } from './bench/records.js';
 
 const run = promisify(execFile);
 const BATCH = 1000;
@@ -67,7 +70,7 @@ process.on('SIGINT', () => {
 });
 
 const log = (message) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
-const results = { date: new Date().toISOString(), machine: machineFacts(), options: { ...options, out: undefined } };
+const results = { date: new Date().toISOString(), machine: machineFacts(), load: { start: loadAverage() }, options: { ...options, out: undefined } };
 
 try {
   await main();
@@ -78,6 +81,7 @@ try {
 async function main() {
   const { machine } = results;
   log(`node ${machine.node}, ${machine.cpuModel}, ${machine.cores} cores, ${machine.totalMemoryGiB} GiB; ledgers in ${root}`);
+  log(`load average at start (1, 5, 15 min): ${results.load.start.join(', ')}`);
   const key = SigningKey.generate();
   const verifyingKey = key.verifyingKey;
   const message = randomBytes(MESSAGE_BYTES);
@@ -127,6 +131,11 @@ async function main() {
   // 6. Peak memory of verify, each size in a fresh process.
   if (options.memory) results.memory = await measureMemory(ledgerDir, key);
 
+  // 7. Records: reads, replay and rebuild on two ledgers with the same records; the write path's projection cost.
+  if (options.records) results.records = await measureRecords({ key, newDir, log, options, rawVerify: () => rawVerify(options.seconds / 2) });
+
+  results.load.end = loadAverage();
+  log(`load average at end (1, 5, 15 min): ${results.load.end.join(', ')}`);
   printReport();
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
@@ -272,9 +281,15 @@ async function measureVerify(dir, threads, repeats) {
 }
 
 /**
- * Splits verify's per-event work into its stages, each timed alone in this thread over the first events of
- * the ledger, and times verifyChain with signature checking stubbed out: the main thread's share, which
- * the worker threads cannot take over.
+ * Splits verify's per-event main-thread work into the stages the code runs now (SPEC §7.1 step 3), each timed
+ * alone in this thread over the first events of the ledger, and times the whole pipeline with signature
+ * checks stubbed out: the main thread's share, which the worker threads cannot take over.
+ *
+ * What checkChunk does per event since "Faster verify and append": sha256 of the stored bytes once, then
+ * openEvent(bytes, max, knownHash): decodeCanonical (one strict pass, no re-encode and compare), the shape
+ * checks, and the signed message sliced from the envelope (no encodeCanonical(body)); then
+ * VerifyingKey.fromBytes. Ledger.verify also runs the projection checks (SPEC §12.4) on this thread, so the
+ * pipeline is timed both without and with them; the bound uses the latter.
  */
 async function measureBreakdown(dir, verifyRate, cores) {
   log('verify breakdown');
@@ -283,7 +298,8 @@ async function measureBreakdown(dir, verifyRate, cores) {
     const entries = [];
     for await (const entry of store.entries({ to: options.breakdownEvents - 1 })) entries.push(entry);
     const values = entries.map((e) => e.value);
-    const opened = values.map((v) => openEvent(v));
+    const hashes = values.map((v) => eventHash(v));
+    const opened = values.map((v, i) => openEvent(v, undefined, hashes[i]));
     const eventBytes = values.reduce((s, v) => s + v.length, 0) / values.length;
     const messageBytes = opened.reduce((s, e) => s + e.signedMessage.length, 0) / opened.length;
     const author = opened[1].body.author;
@@ -295,10 +311,8 @@ async function measureBreakdown(dir, verifyRate, cores) {
     };
     const stages = {
       sha256EventHash: over((i) => eventHash(values[i])),
-      readCanonical: over((i) => readCanonical(values[i])),
-      decodeCanonical: over((i) => decodeCanonical(values[i])),
-      encodeCanonicalBody: over((i) => encodeCanonical(opened[i].body)),
-      openEvent: over((i) => openEvent(values[i])),
+      decodeCanonicalStrictRead: over((i) => decodeCanonical(values[i])),
+      openEventKnownHash: over((i) => openEvent(values[i], undefined, hashes[i])),
       verifyingKeyFromBytes: over(() => VerifyingKey.fromBytes(author)),
       signatureVerify: over((i) => key.verify(opened[i].signature, opened[i].signedMessage)),
     };
@@ -308,26 +322,39 @@ async function measureBreakdown(dir, verifyRate, cores) {
       for await (const entry of store.entries()) n += entry.value.length > 0 ? 1 : 0;
       return n;
     }, 0, 1);
-    const stubbed = async () => {
-      const report = await verifyChain(store.entries(), { verifySignatures: async (jobs) => jobs.map(() => true) });
+    const stubbed = (withProjections) => async () => {
+      const report = await verifyChain(store.entries(), {
+        verifySignatures: async (jobs) => jobs.map(() => true),
+        extraChecks: withProjections ? createProjectionChecker(store) : undefined,
+      });
+      if (!report.ok) throw new Error(`stubbed verifyChain reported failures: ${JSON.stringify(report.failures.slice(0, 3))}`);
       return report.checked;
     };
-    const mainThreadRuns = [await rateAsync(stubbed, 0, 1), await rateAsync(stubbed, 0, 1)];
-    const mainThread = mainThreadRuns[0].rate > mainThreadRuns[1].rate ? mainThreadRuns[0] : mainThreadRuns[1];
+    const best = async (step) => {
+      const runs = [await rateAsync(step, 0, 1), await rateAsync(step, 0, 1)];
+      return runs[0].rate > runs[1].rate ? runs[0] : runs[1];
+    };
+    const chainOnly = await best(stubbed(false));
+    const mainThread = await best(stubbed(true));
     // On `cores` cores, with main-thread work m and signature work s per event (both in seconds), verify
     // can run no faster than min(1/m, cores/(m+s)) events/s; as a share of the raw limit cores/s:
-    const m = 1 / mainThread.rate;
-    const s = 1 / verifyRate;
-    const ceiling = Math.min(1 / m, cores / (m + s));
+    const bound = (rate) => {
+      const m = 1 / rate;
+      const s = 1 / verifyRate;
+      const ceiling = Math.min(1 / m, cores / (m + s));
+      return { ceiling, share: ceiling / (cores * verifyRate) };
+    };
     return {
       sampleEvents: entries.length,
       eventBytes,
       signedMessageBytes: messageBytes,
       stagesPerSecond: stages,
       storeReadPerSecond: readAll.rate,
+      chainOnlyPerSecond: chainOnly.rate,
       mainThreadPerSecond: mainThread.rate,
-      ceilingPerSecond: ceiling,
-      ceilingShareOfRawLimit: ceiling / (cores * verifyRate),
+      ceilingPerSecond: bound(mainThread.rate).ceiling,
+      ceilingShareOfRawLimit: bound(mainThread.rate).share,
+      chainOnlyCeilingShareOfRawLimit: bound(chainOnly.rate).share,
     };
   } finally {
     await store.close();
@@ -364,8 +391,27 @@ async function measureMemory(dir, signingKey) {
   };
 }
 
+/** Rows of the records section: each read on the large ledger against the small one, replay, rebuild, writes. */
+function recordRows(records, label) {
+  const sizes = `${label(records.smallEvents)} → ${label(records.largeEvents)}`;
+  const near1 = (ratio) => (ratio >= 0.8 ? 'met' : 'NOT met');
+  const rows = [];
+  for (const [name, r] of Object.entries(records.reads)) {
+    rows.push(['records', `${name}, ${sizes}`, `${fmtRate(r.small.rate)} → ${fmtRate(r.large)}`, label(records.smallEvents), fmtRatio(r.ratio), '≈ 100% (≥ 80%)', near1(r.ratio)]);
+  }
+  const rp = records.replay;
+  rows.push(['records', `replay --to (${records.records} records/replay), ${sizes}`, `${fmtRate(rp.small.rate)} → ${fmtRate(rp.large)}`, label(records.smallEvents), fmtRatio(rp.ratio), '≈ 100% (≥ 80%)', near1(rp.ratio)]);
+  const v = records.verifyLarge;
+  rows.push(['records', `rebuild, ${label(records.largeEvents)} events`, fmtRate(records.rebuild.rate), 'verify', fmtRatio(records.rebuild.rate / v.rate), '-', '']);
+  rows.push(['records', `verify after rebuild, ${label(records.largeEvents)} events`, fmtRate(v.rate), 'raw limit', fmtRatio(v.rate / (v.verifyBaseline.rate * results.machine.cores)), '-', '']);
+  const w = records.writes;
+  rows.push(['records', `${records.records} concurrent records.update, sync off`, fmtRate(w.recordUpdate.rate), 'append ×1000 conc.', fmtRatio(w.ratio), '-', '']);
+  rows.push(['records', `${records.records} concurrent records.update, sync off`, fmtRate(w.recordUpdate.rate), 'appendMany ×1000', fmtRatio(w.ratioToAppendMany), '-', '']);
+  return rows;
+}
+
 function printReport() {
-  const { machine, raw, append, verify, breakdown, memory } = results;
+  const { machine, raw, append, verify, breakdown, memory, records, load } = results;
   const cores = machine.cores;
   const verifyBase = verify.verifyBaseline.rate;
   const limit = verifyBase * cores;
@@ -389,7 +435,8 @@ function printReport() {
   rows.push(['verify', `${size} events, default threads`, fmtRate(def.rate), `${cores} workers`, fmtRatio(def.rate / verify.parallelBaseline.rate), '-', '']);
   rows.push(['verify', `${size} events, threads: 1`, fmtRate(one.rate), 'raw verify', fmtRatio(one.rate / verify.oneThreadBaseline.rate), '-', '']);
   rows.push(['verify', 'parallel speed-up (default / threads: 1)', `${(def.rate / one.rate).toFixed(2)}x`, '-', '-', `${cores}x ideal`, '']);
-  rows.push(['verify', 'main thread alone (signatures stubbed)', fmtRate(breakdown.mainThreadPerSecond), 'raw verify', fmtRatio(breakdown.mainThreadPerSecond / verify.oneThreadBaseline.rate), '-', '']);
+  rows.push(['verify', 'main thread alone: chain checks (signatures stubbed)', fmtRate(breakdown.chainOnlyPerSecond), 'raw verify', fmtRatio(breakdown.chainOnlyPerSecond / verify.oneThreadBaseline.rate), '-', '']);
+  rows.push(['verify', 'main thread alone: chain + projection checks', fmtRate(breakdown.mainThreadPerSecond), 'raw verify', fmtRatio(breakdown.mainThreadPerSecond / verify.oneThreadBaseline.rate), '-', '']);
   rows.push(['verify', `best possible on ${cores} cores with that main thread`, fmtRate(breakdown.ceilingPerSecond), 'raw limit', fmtRatio(breakdown.ceilingShareOfRawLimit), '-', '']);
   if (memory !== undefined) {
     const s = memory.small;
@@ -398,6 +445,7 @@ function printReport() {
     rows.push(['memory', `verify peak heapUsed ${label(s.checked)} → ${label(l.checked)}`, `${fmtMiB(s.peakHeapUsedBytes)} → ${fmtMiB(l.peakHeapUsedBytes)}`, label(s.checked), `${memory.peakHeapRatio.toFixed(2)}x`, '~1x', memory.peakHeapRatio <= 1.25 ? 'met' : 'NOT met']);
     rows.push(['verify', `${label(l.checked)} events, default threads (child)`, fmtRate(l.rate), 'raw limit', fmtRatio(l.rate / limit), '-', '']);
   }
+  if (records !== undefined) rows.push(...recordRows(records, label));
 
   const out = [];
   out.push(`provledger benchmarks — ${results.date}`);
@@ -410,6 +458,10 @@ function printReport() {
     out.push(`memory check compares ${verify.events.toLocaleString('en-US')} vs ${options.memoryEvents.toLocaleString('en-US')} events, not 100k vs 1M; pass --events 1000000 or BENCH_FULL=1 for the full check`);
   }
   out.push('ratios use the baseline sampled just before and after each measurement ("vs" column); see BENCHMARKS.md');
+  out.push(`load average (1, 5, 15 min): start ${load.start.join(', ')}; end ${load.end.join(', ')}${Math.max(load.start[0], load.end[0]) > cores * 0.5 ? ` (other work was running on these ${cores} cores)` : ''}`);
+  if (records !== undefined && records.largeEvents < 1_000_000) {
+    out.push(`records compares ${label(records.smallEvents)} vs ${label(records.largeEvents)} events, not 10k vs 1M; pass --events 1000000 or BENCH_FULL=1 for the full check`);
+  }
   out.push('');
   out.push(renderTable(['section', 'measure', 'rate /s (or size)', 'vs', 'ratio', 'target', 'verdict'], rows));
   out.push('');
@@ -420,10 +472,18 @@ function printReport() {
   const st = breakdown.stagesPerSecond;
   const us = (rate) => (1e6 / rate).toFixed(1);
   out.push(
-    `main-thread µs per event: whole pipeline without signatures ${us(breakdown.mainThreadPerSecond)} = store read ${us(breakdown.storeReadPerSecond)} ` +
-      `+ openEvent ${us(st.openEvent)} [decodeCanonical ${us(st.decodeCanonical)} (strict read ${us(st.readCanonical)}, rest re-encode+compare), ` +
-      `encodeCanonical(body) ${us(st.encodeCanonicalBody)}, sha256 ${us(st.sha256EventHash)}] + sha256 again ${us(st.sha256EventHash)} + VerifyingKey.fromBytes ${us(st.verifyingKeyFromBytes)} + the rest; ` +
-      `signature verify ${us(st.signatureVerify)} (worker side)`,
+    `main-thread µs per event: chain + projection checks without signatures ${us(breakdown.mainThreadPerSecond)} = chain checks ${us(breakdown.chainOnlyPerSecond)} ` +
+      `[store read ${us(breakdown.storeReadPerSecond)} + sha256 once ${us(st.sha256EventHash)} + openEvent with known hash ${us(st.openEventKnownHash)} ` +
+      `(decodeCanonical = one strict read ${us(st.decodeCanonicalStrictRead)}, rest shape checks and the body slice) + VerifyingKey.fromBytes ${us(st.verifyingKeyFromBytes)} + the rest] ` +
+      `+ projection checks ${(1e6 / breakdown.mainThreadPerSecond - 1e6 / breakdown.chainOnlyPerSecond).toFixed(1)}; signature verify ${us(st.signatureVerify)} (worker side)`,
   );
+  if (records !== undefined) {
+    const w = records.writes;
+    out.push(
+      `records: built ${label(records.smallEvents)} at ${fmtRate(records.buildSmall.rate)}/s and ${label(records.largeEvents)} at ${fmtRate(records.buildLarge.rate)}/s; ` +
+        `small-ledger samples (before→after): ${Object.entries(records.reads).map(([name, r]) => `${name} ${drift(r.small)}`).join(', ')}, replay ${drift(records.replay.small)}; ` +
+        `record payload ≈ ${w.payloadJsonBytes} B JSON; plain append samples ${drift(w.plainBaseline)}; load during records ${records.loadAtStart[0]} → ${records.loadAtEnd[0]}`,
+    );
+  }
   console.log(out.join('\n'));
 }

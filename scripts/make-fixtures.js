@@ -12,10 +12,11 @@ import { sealEvent } from '../dist/event/event.js';
 import { FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE } from '../dist/event/format.js';
 import { genesisPayload } from '../dist/event/genesis.js';
 import { LevelLogStore } from '../dist/log/level-store.js';
-import { projectEvent, recordEventOf } from '../dist/projections/project.js';
+import { projectAuthority, projectEvent, recordEventOf } from '../dist/projections/project.js';
 
 const root = new URL('../fixtures/', import.meta.url);
 const key = SigningKey.fromPem(readFileSync(new URL('keys/owner.pem', root), 'utf8'));
+const writer = SigningKey.fromPem(readFileSync(new URL('keys/other.pem', root), 'utf8'));
 const ledgerId = '6f1c2a9e-3b7d-4e58-9a10-c4d2b8e7f301';
 const t0 = 1_790_000_000_000;
 
@@ -30,13 +31,17 @@ const inputs = [
   { type: 'record.update', payload: { id: 'run-1', version: 2, data: { state: 'COMPLETED', params: { lr: 0.01 }, metrics: { accuracy: 0.9921 } } } },
   { type: 'record.update', payload: { id: 'mnist', version: 2, data: { name: 'MNIST', files: 4, license: 'CC-BY-SA-3.0', note: 'corrected card' } } },
   { type: 'record.delete', payload: { id: 'run-1', version: 3 } },
+  { type: 'key.add', payload: { key: writer.publicKeyHex, role: 'writer', name: 'alice' } },
+  { type: 'app.note', payload: { by: 'alice' }, signer: writer },
+  { type: 'key.revoke', payload: { key: writer.publicKeyHex, reason: 'left the team' } },
 ];
 
 const events = [];
 let prev = GENESIS_PREV;
-const times = [t0, t0 + 1000, t0 + 2500, t0 + 2500, t0 + 4000, t0 + 4000, t0 + 5000, t0 + 6000, t0 + 7000, t0 + 8000, t0 + 9000];
+const times = [t0, t0 + 1000, t0 + 2500, t0 + 2500, t0 + 4000, t0 + 4000, t0 + 5000, t0 + 6000, t0 + 7000, t0 + 8000, t0 + 9000, t0 + 10000, t0 + 11000, t0 + 12000];
 [{ type: GENESIS_TYPE, payload: genesisPayload({ ledgerId, owner: key.publicKey }) }, ...inputs].forEach((input, seq) => {
-  const sealed = sealEvent({ v: FORMAT_VERSION, seq, prev, ts: times[seq], type: input.type, author: key.publicKey, payload: input.payload }, key);
+  const signer = input.signer ?? key;
+  const sealed = sealEvent({ v: FORMAT_VERSION, seq, prev, ts: times[seq], type: input.type, author: signer.publicKey, payload: input.payload }, signer);
   events.push(sealed);
   prev = sealed.hash;
 });
@@ -58,11 +63,14 @@ rmSync(storeDir, { recursive: true, force: true });
 const store = await LevelLogStore.open(storeDir, { create: true });
 // Projections exactly as appends write them (SPEC §12.2).
 const heads = new Map();
+let authority = null;
 const indexes = events.flatMap((e) => {
   const record = recordEventOf(e.body);
   const { writes, head } = projectEvent(e.body, record, record === null ? null : (heads.get(record.id) ?? null));
   if (record !== null && head !== null) heads.set(record.id, head);
-  return writes;
+  const keyed = projectAuthority({ seq: e.body.seq, type: e.body.type, payload: e.body.payload, author: toHex(e.body.author) }, authority);
+  authority = keyed.authority;
+  return [...writes, ...keyed.writes];
 });
 await store.commit({
   events: events.map((e) => ({ seq: e.body.seq, bytes: e.bytes })),

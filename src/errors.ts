@@ -29,6 +29,11 @@ export const ERROR_CODES = [
   'RECORD_DELETED',
   'VERSION_NOT_FOUND',
   'AT_OUT_OF_RANGE',
+  'KEY_NOT_FOUND',
+  'KEY_REVOKED',
+  'KEY_UNCHANGED',
+  'LAST_ADMIN',
+  'PASSPHRASE_REQUIRED',
   // a stale --base: someone else wrote first (CLI exit 4)
   'CONFLICT',
   // the ledger cannot be used (CLI exit 3)

@@ -19,12 +19,14 @@ import { LevelLogStore } from './log/level-store.js';
 import type { LogStore, StoredHead, StoredMeta } from './log/store.js';
 import { createProjectionChecker } from './projections/check.js';
 import { INDEX_NAMES, type IndexWrite, type RecordHead } from './projections/indexes.js';
-import { projectEvent, recordEventOf } from './projections/project.js';
-import { readRecordHead, seqAtTime } from './projections/queries.js';
+import { projectAuthority, projectEvent, recordEventOf } from './projections/project.js';
+import { readAuthority, readRecordHead, seqAtTime } from './projections/queries.js';
+import { decideKey, describeKey, genesisAuthority, judgeAuthor, type Authority, type KeyStanding, type Role } from './domain/keys.js';
 import { Records, type DecideContext, type RecordSnapshot, type RecordVersion } from './records.js';
 
 export type { JsonValue } from './event/event.js';
 export type { RecordVersion, RecordHistoryEntry, RecordCommandOptions, ReadRecordOptions } from './records.js';
+export type { KeyStanding, Role } from './domain/keys.js';
 export type { VerifyFailure, FailureCode } from './chain/failures.js';
 
 export interface LedgerOptions {
@@ -125,9 +127,14 @@ export class Ledger {
   #closed = false;
   /** Updatable records: create, update, delete, read any version (SPEC §11). */
   readonly records: Records;
+  /** Who may write: add, revoke and list keys (SPEC §14). */
+  readonly keys: Keys;
+  /** The keys valid now, kept in step with every commit (loaded from the `ka` projection on open). */
+  #authority: Authority;
 
-  private constructor(store: LogStore, meta: StoredMeta | null, head: StoredHead | null, damage: string | null, options: LedgerOptions) {
+  private constructor(store: LogStore, meta: StoredMeta | null, head: StoredHead | null, damage: string | null, authority: Authority, options: LedgerOptions) {
     this.#store = store;
+    this.#authority = authority;
     this.#meta = meta;
     this.#head = head;
     this.#damage = damage;
@@ -139,11 +146,20 @@ export class Ledger {
       submit: (build) => this.#submit(build),
       resolvePoint: (point) => this.#resolvePoint(point),
       readEvent: (seq) => this.get(seq),
-      assertReadable: () => {
-        this.#assertOpen();
-        if (this.#damage?.includes('rebuild') === true) throw new LedgerError('STORE_CORRUPT', `refusing to read records: ${this.#damage}`);
-      },
+      assertReadable: () => this.#assertReadable(),
     });
+    this.keys = new Keys({
+      submit: (build) => this.#submit(build),
+      authority: () => this.#authority,
+      readAuthority: async (point) => (point === undefined ? this.#authority : readAuthority(this.#store, await this.#resolvePoint(point))),
+      assertReadable: () => this.#assertReadable(),
+    });
+  }
+
+  /** Projections may be read unless a rebuild was interrupted (SPEC §12.5). */
+  #assertReadable(): void {
+    this.#assertOpen();
+    if (this.#damage?.includes('rebuild') === true) throw new LedgerError('STORE_CORRUPT', `refusing to read records: ${this.#damage}`);
   }
 
   /**
@@ -166,8 +182,9 @@ export class Ledger {
       );
       const head: StoredHead = { seq: 0, hash: genesis.hash, ts: genesis.body.ts };
       const { writes } = projectEvent({ seq: 0, ts: genesis.body.ts, type: genesis.body.type, payload: genesis.body.payload }, null, null);
-      await store.commit({ events: [{ seq: 0, bytes: genesis.bytes }], head, meta, indexes: writes });
-      return new Ledger(store, meta, head, null, options);
+      const authority = projectAuthority({ seq: 0, type: genesis.body.type, payload: genesis.body.payload, author: options.key.publicKeyHex }, null);
+      await store.commit({ events: [{ seq: 0, bytes: genesis.bytes }], head, meta, indexes: [...writes, ...authority.writes] });
+      return new Ledger(store, meta, head, null, authority.authority ?? genesisAuthority(options.key.publicKeyHex), options);
     } catch (error) {
       await store.close();
       throw error;
@@ -185,7 +202,8 @@ export class Ledger {
     const store = await LevelLogStore.open(dir, { create: false, waitMs: options.waitMs, sync: options.sync });
     try {
       const [meta, head, damage] = await inspectStore(store);
-      return new Ledger(store, meta, head, damage, options);
+      const authority = await readAuthority(store).catch(() => new Map<string, KeyStanding>());
+      return new Ledger(store, meta, head, damage, authority, options);
     } catch (error) {
       await store.close();
       throw error;
@@ -339,6 +357,7 @@ export class Ledger {
     let done = 0;
     await this.#store.replaceIndexes(INDEX_NAMES, async (put) => {
       let batch: IndexWrite[] = [];
+      let authority: Authority | null = null;
       const pending = new Map<string, RecordHead>();
       const priorOf = async (id: string) => pending.get(id) ?? (await readRecordHead(this.#store, id));
       for await (const event of this.events()) {
@@ -347,6 +366,9 @@ export class Ledger {
         const { writes, head } = projectEvent({ seq: event.seq, ts: event.timeMs, type: event.type, payload: event.payload }, valid, valid === null ? null : await priorOf(valid.id));
         batch.push(...writes);
         if (valid !== null && head !== null) pending.set(valid.id, head);
+        const keyed = projectAuthority({ seq: event.seq, type: event.type, payload: event.payload, author: event.author }, authority);
+        batch.push(...keyed.writes);
+        authority = keyed.authority;
         done++;
         if (batch.length >= 4000) {
           await put(batch);
@@ -360,6 +382,7 @@ export class Ledger {
     });
     // A rebuild repairs only the projections; whatever else looked wrong on open still stands.
     this.#damage = (await inspectStore(this.#store))[2];
+    this.#authority = await readAuthority(this.#store);
     return { events: done };
   }
 
@@ -398,6 +421,7 @@ export class Ledger {
   async #commitGroup(group: readonly PendingAppend[]): Promise<void> {
     const key = this.#key!;
     let head = this.#head!;
+    let authority = this.#authority;
     const groupRecords = new Map<string, RecordSnapshot>();
     const accepted: { request: PendingAppend; events: SealedEvent[]; writes: IndexWrite[] }[] = [];
     for (const request of group) {
@@ -405,11 +429,19 @@ export class Ledger {
       const snapshotOf = async (id: string): Promise<RecordSnapshot | null> =>
         localRecords.get(id) ?? groupRecords.get(id) ?? (await this.records.snapshot(id));
       try {
-        const inputs = await request.build({ record: snapshotOf });
+        let tentativeAuthority = authority;
+        const inputs = await request.build({ record: snapshotOf, authority: () => tentativeAuthority, author: key.publicKeyHex });
         const events: SealedEvent[] = [];
         const writes: IndexWrite[] = [];
         let tentative = head;
         for (const input of inputs) {
+          // Judged against the keys as of this point in the group: a revoke earlier in the group binds later requests.
+          const problem = judgeAuthor(tentativeAuthority, key.publicKeyHex, input.type);
+          if (problem !== null) {
+            throw new LedgerError('KEY_NOT_AUTHORIZED', `${describeKey(tentativeAuthority, key.publicKeyHex)} may not write ${input.type === 'key.add' || input.type === 'key.revoke' ? 'key changes' : 'to this ledger'}; use an authorised key`, {
+              details: { publicKey: key.publicKeyHex, problem },
+            });
+          }
           const ts = readClock(this.#clock, tentative.ts);
           const sealed = sealEvent(
             { v: FORMAT_VERSION, seq: tentative.seq + 1, prev: tentative.hash, ts, type: input.type, author: key.publicKey, payload: input.payload as JsonValue },
@@ -423,11 +455,14 @@ export class Ledger {
           if (record !== null && projected.head !== null) {
             localRecords.set(record.id, { head: projected.head, data: record.type === 'record.delete' ? null : record.data });
           }
-          writes.push(...projected.writes);
+          const keyed = projectAuthority({ seq: sealed.body.seq, type: sealed.body.type, payload: sealed.body.payload, author: key.publicKeyHex }, tentativeAuthority);
+          tentativeAuthority = keyed.authority ?? tentativeAuthority;
+          writes.push(...projected.writes, ...keyed.writes);
           events.push(sealed);
           tentative = { seq: sealed.body.seq, hash: sealed.hash, ts: sealed.body.ts };
         }
         head = tentative;
+        authority = tentativeAuthority;
         for (const [id, snapshot] of localRecords) groupRecords.set(id, snapshot);
         accepted.push({ request, events, writes });
       } catch (error) {
@@ -447,6 +482,7 @@ export class Ledger {
       return;
     }
     this.#head = head;
+    this.#authority = authority;
     for (const { request, events } of accepted) {
       request.resolve(events.map((e) => ({ seq: e.body.seq, hash: toHex(e.hash), timeMs: e.body.ts })));
     }
@@ -478,12 +514,15 @@ export class Ledger {
     this.#assertOpen();
     if (this.#damage !== null) throw new LedgerError('STORE_CORRUPT', `refusing to append: ${this.#damage}; run \`provledger verify\` for details`);
     if (this.#key === undefined) throw new LedgerError('USAGE', 'appending needs a signing key; pass --key FILE or set PROVLEDGER_KEY');
-    if (!equalBytes(this.#key.publicKey, this.#meta!.owner)) {
-      throw new LedgerError('KEY_NOT_AUTHORIZED', `key ${this.#key.publicKeyHex} is not authorized to write to this ledger (its owner is ${toHex(this.#meta!.owner)}); use the owner's key`, {
+    const problem = judgeAuthor(this.#authority, this.#key.publicKeyHex, 'app.any');
+    if (problem !== null) {
+      const why = problem === 'KEY_REVOKED' ? 'was revoked' : 'is not an authorised key of this ledger';
+      throw new LedgerError('KEY_NOT_AUTHORIZED', `key ${describeKey(this.#authority, this.#key.publicKeyHex)} ${why}; sign with a key listed by \`provledger key list\``, {
         details: { publicKey: this.#key.publicKeyHex },
       });
     }
   }
+
 }
 
 /** Reads meta and head and checks they fit the log's tail; returns why not, instead of throwing. */
@@ -567,4 +606,47 @@ function checkMaxEventBytes(value: number | undefined): number {
     throw new LedgerError('INVALID_ARGUMENT', `maxEventBytes must be an integer from 256 to ${DEFAULT_MAX_EVENT_BYTES}, got ${String(value)}`);
   }
   return value;
+}
+
+/** What Keys needs from the ledger. */
+interface KeysHost {
+  submit(build: (context: DecideContext) => Promise<readonly AppendInput[]>): Promise<AppendResult[]>;
+  authority(): Authority;
+  readAuthority(point?: LedgerPoint): Promise<Authority>;
+  assertReadable(): void;
+}
+
+/** The keys API of the façade (SPEC §14): changes go through the group commit, decided by domain/keys. */
+export class Keys {
+  readonly #host: KeysHost;
+
+  constructor(host: KeysHost) {
+    this.#host = host;
+  }
+
+  /**
+   * Authorises `publicKeyHex` with a role (or changes an active key's role or name). Only admins may.
+   * @throws LedgerError KEY_NOT_AUTHORIZED, KEY_WEAK, KEY_REVOKED, KEY_UNCHANGED, LAST_ADMIN, INVALID_ARGUMENT.
+   * @example await ledger.keys.add(aliceHex, { role: 'writer', name: 'alice' });
+   */
+  async add(publicKeyHex: string, options: { role: Role; name?: string }): Promise<AppendResult> {
+    const [result] = await this.#host.submit(async (context) => [decideKey({ op: 'add', key: publicKeyHex, role: options.role, name: options.name }, context.authority(), context.author)]);
+    return result!;
+  }
+
+  /**
+   * Revokes a key for good; events it signed before stay valid (SPEC §14.3). The last admin cannot be revoked.
+   * @throws LedgerError KEY_NOT_AUTHORIZED, KEY_NOT_FOUND, KEY_REVOKED, LAST_ADMIN, INVALID_ARGUMENT.
+   */
+  async revoke(publicKeyHex: string, options: { reason?: string } = {}): Promise<AppendResult> {
+    const [result] = await this.#host.submit(async (context) => [decideKey({ op: 'revoke', key: publicKeyHex, reason: options.reason }, context.authority(), context.author)]);
+    return result!;
+  }
+
+  /** Every key known now, or just after a point, revoked ones included, in key order. */
+  async list(options: { at?: LedgerPoint } = {}): Promise<KeyStanding[]> {
+    this.#host.assertReadable();
+    const authority = await this.#host.readAuthority(options.at);
+    return [...authority.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
 }

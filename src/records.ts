@@ -6,6 +6,7 @@
  */
 import { diffJson, type Change } from './domain/json.js';
 import { assertKind, assertRecordId, decideRecord, recordEventOfVersion, type RecordCommand, type RecordState } from './domain/records.js';
+import type { Authority } from './domain/keys.js';
 import { LedgerError } from './errors.js';
 import type { JsonValue } from './event/event.js';
 import { decodeVersion, keys, readVersionSuffix, splitKey, type IndexReader, type RecordHead } from './projections/indexes.js';
@@ -52,6 +53,10 @@ export interface RecordSnapshot {
 
 export interface DecideContext {
   record(id: string): Promise<RecordSnapshot | null>;
+  /** The keys valid at this point of the group. */
+  authority(): Authority;
+  /** The signing key's public key, hex. */
+  readonly author: string;
 }
 
 /** What Records needs from the ledger; passed in so the façade keeps its internals private. */

@@ -12,7 +12,7 @@ import { fromHex, toHex, uint64be } from '../src/bytes.js';
 import { verifyChain } from '../src/chain/verify.js';
 import { openEvent, sealEvent } from '../src/event/event.js';
 import { Ledger } from '../src/index.js';
-import { ownerKey, verifyInThread } from './helpers/events.js';
+import { otherKey, ownerKey, verifyInThread } from './helpers/events.js';
 import { withTempDir } from './helpers/tmp.js';
 
 interface GoldenEvent {
@@ -39,7 +39,8 @@ describe('SPEC §3: golden v1 events decode, hash and re-seal identically', () =
     expect(opened.body.ts).toBe(event.ts);
     expect(toHex(opened.hash)).toBe(event.hash);
     expect(toHex(opened.signedMessage)).toBe(event.signedMessage);
-    expect(toHex(sealEvent(opened.body, ownerKey).bytes)).toBe(event.bytes);
+    const signer = toHex(opened.body.author) === ownerKey.publicKeyHex ? ownerKey : otherKey;
+    expect(toHex(sealEvent(opened.body, signer).bytes)).toBe(event.bytes);
   });
 
   it('form a chain that verifies to the recorded head', async () => {
@@ -66,6 +67,10 @@ describe('SPEC §8: the golden v1 LevelDB store opens and verifies', () => {
         expect((await ledger.records.get('mnist', { version: 1 })).seq).toBe(6);
         expect((await ledger.records.get('run-1', { at: { seq: 8 } })).data).toMatchObject({ state: 'COMPLETED' });
         await expect(ledger.records.get('run-1')).rejects.toMatchObject({ code: 'RECORD_DELETED' });
+        // SPEC §14.4: who could write, at any point.
+        const alice = (keys: { name: string | null; active: boolean; role: string }[]) => keys.find((k) => k.name === 'alice');
+        expect(alice(await ledger.keys.list({ at: { seq: 12 } }))).toMatchObject({ role: 'writer', active: true });
+        expect(alice(await ledger.keys.list())).toMatchObject({ active: false, reason: 'left the team', revokedSeq: 13 });
         const report = await ledger.verify();
         expect(report.failures).toEqual([]);
       } finally {
@@ -97,7 +102,8 @@ describe('SPEC §3: an independent verifier (cborg + node:crypto) accepts the go
       expect(Number(body['ts'])).toBeGreaterThanOrEqual(lastTs);
       const author = body['author'] as Uint8Array;
       if (event.seq === 0) owner = author;
-      expect(Buffer.from(author).equals(Buffer.from(owner!))).toBe(true);
+      // SPEC §14.3: the owner, or a key the owner added (here alice, between her key.add and key.revoke).
+      expect([Buffer.from(owner!).toString('hex'), event.type === 'app.note' && event.seq === 12 ? otherKey.publicKeyHex : '']).toContain(Buffer.from(author).toString('hex'));
       const message = Buffer.concat([SIG_DOMAIN, cborgEncode(body, { ...rfc8949EncodeOptions, float64: true })]);
       const key = createPublicKey({ key: Buffer.concat([SPKI_ED25519, author]), format: 'der', type: 'spki' });
       expect(nodeVerify(null, message, key, envelope.sig)).toBe(true);

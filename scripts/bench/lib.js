@@ -6,19 +6,25 @@
  * ratio against a baseline measured in the same run, never as a pass/fail time (the machine is shared).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 /** Default sizes and windows; `--quick` shrinks them for a smoke run of about a minute. */
-const DEFAULTS = { seconds: 2, verifyEvents: 100_000, memoryEvents: 300_000, verifyRepeats: 2, breakdownEvents: 20_000 };
-const QUICK = { seconds: 0.5, verifyEvents: 10_000, memoryEvents: 30_000, verifyRepeats: 1, breakdownEvents: 5_000 };
+const DEFAULTS = { seconds: 2, verifyEvents: 100_000, memoryEvents: 300_000, verifyRepeats: 2, breakdownEvents: 20_000, recordsSmall: 10_000, recordsLarge: 200_000 };
+const QUICK = { seconds: 0.5, verifyEvents: 10_000, memoryEvents: 30_000, verifyRepeats: 1, breakdownEvents: 5_000, recordsSmall: 10_000, recordsLarge: 30_000 };
 const FULL_MEMORY_EVENTS = 1_000_000;
+/** Records section: the same 1,000 records × 5 versions in both ledgers, whatever their length. */
+export const RECORDS = { count: 1_000, versions: 5 };
 
 const HELP = `Usage: node --expose-gc scripts/bench.js [options]   (or: npm run bench -- [options])
 
-  --quick              smoke run (~1 min): 10k-event verify ledger, 10k vs 30k memory check, 0.5 s windows
+  --quick              smoke run (~1 min): 10k-event verify ledger, 10k vs 30k memory check, 10k vs 30k
+                       records ledgers, 0.5 s windows
   --events N           size of the large ledger in the verify-memory check (default 300000; 1000000 for the
-                       issue's 100k-vs-1M check, also selected by BENCH_FULL=1)
+                       issue's 100k-vs-1M check, also selected by BENCH_FULL=1). At 1000000 or more it also
+                       sets the large records ledger to 1000000 (issue 3's 10k-vs-1M check)
+  --records-events N   size of the large records ledger (default 200000; the small one has 10000 events)
+  --no-records         skip the records section (point reads, replay, rebuild, record writes)
   --verify-events N    size of the ledger that verify throughput is measured on (default 100000)
   --seconds S          length of each timed window for raw and append rates (default 2)
   --repeats N          verify runs per setting; the best is reported, all are kept (default 2)
@@ -39,9 +45,13 @@ export function parseOptions(argv, env) {
     memoryEvents: env.BENCH_FULL === '1' ? FULL_MEMORY_EVENTS : base.memoryEvents,
     verifyRepeats: base.verifyRepeats,
     breakdownEvents: base.breakdownEvents,
+    recordsSmall: base.recordsSmall,
+    recordsLarge: base.recordsLarge,
+    records: true,
     memory: true,
     out: new URL('../../bench-out/results.json', import.meta.url).pathname,
   };
+  let recordsLargeGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -75,6 +85,13 @@ export function parseOptions(argv, env) {
       case '--no-memory':
         options.memory = false;
         break;
+      case '--records-events':
+        options.recordsLarge = count('--records-events');
+        recordsLargeGiven = true;
+        break;
+      case '--no-records':
+        options.records = false;
+        break;
       case '--out':
         options.out = value();
         break;
@@ -87,10 +104,19 @@ export function parseOptions(argv, env) {
         throw new Error(`unknown option ${flag}; see --help`);
     }
   }
+  if (!recordsLargeGiven && options.memoryEvents >= FULL_MEMORY_EVENTS) options.recordsLarge = FULL_MEMORY_EVENTS;
+  if (options.recordsLarge < options.recordsSmall) {
+    throw new Error(`--records-events (${options.recordsLarge}) must be at least ${options.recordsSmall} (the small records ledger)`);
+  }
   if (options.memoryEvents < options.verifyEvents) {
     throw new Error(`--events (${options.memoryEvents}) must be at least --verify-events (${options.verifyEvents})`);
   }
   return options;
+}
+
+/** The 1-, 5- and 15-minute load averages, rounded; a figure above the core count means others were running. */
+export function loadAverage() {
+  return loadavg().map((l) => Math.round(l * 100) / 100);
 }
 
 export function machineFacts() {
@@ -143,6 +169,18 @@ export async function rateAsync(step, seconds, minSteps = 1) {
   }
   const elapsed = (nowMs() - start) / 1000;
   return { ops, seconds: elapsed, rate: ops / elapsed };
+}
+
+/** A small seeded PRNG (mulberry32), so both ledgers of a comparison get the same sequence of random picks. */
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
 }
 
 /** Mean of two baseline samples taken before and after a section, with their spread, so drift is visible. */

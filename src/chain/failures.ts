@@ -15,7 +15,10 @@ export const FAILURE_CODES = [
   'TIME_REVERSED', //    ts lower than the previous event's ts
   'BAD_GENESIS', //      event 0 is not a valid genesis, or a genesis appears later
   'WEAK_KEY', //         the author key fails the key rules (SPEC §2.2)
-  'UNAUTHORIZED', //     the author was not allowed to write at this seq
+  'UNAUTHORIZED', //     the author was never an authorised key at this seq
+  'KEY_REVOKED', //      the author's key had been revoked before this seq
+  'NOT_ADMIN', //        a key change signed by a key that was not an admin at this seq
+  'BAD_KEY_EVENT', //    a key.* event with a malformed payload or a forbidden change (SPEC §14.3)
   'BAD_SIGNATURE', //    the signature fails the strict rule
   'HEAD_MISMATCH', //    the stored head does not name the last event
   'META_MISMATCH', //    stored ledger facts differ from the genesis

@@ -10,9 +10,22 @@ import { isLedgerError } from '../errors.js';
 import { eventHash as hashOf, openEvent, type JsonValue, type SealedEvent } from '../event/event.js';
 import { DEFAULT_MAX_EVENT_BYTES, GENESIS_PREV, GENESIS_TYPE } from '../event/format.js';
 import { readGenesis } from '../event/genesis.js';
+import { evolveAuthority, genesisAuthority, isKeyEventType, judgeAuthor, judgeKeyEvent, type Authority } from '../domain/keys.js';
 import type { FailureCode, VerifyFailure } from './failures.js';
 
 const MAX_CHUNKS_IN_FLIGHT = 2;
+
+/** What later checks (projections, audit) see of each event that decoded. */
+export interface DecodedEvent {
+  readonly seq: number;
+  readonly ts: number;
+  readonly type: string;
+  readonly payload: JsonValue;
+  /** Author public key, lower-case hex. */
+  readonly author: string;
+  /** The authority just before this event, by which it was judged (SPEC §14.3). */
+  readonly authority: Authority;
+}
 
 /** One stored entry: the raw storage key and the raw stored value. */
 export interface StoredEntry {
@@ -39,7 +52,7 @@ export interface HeadRef {
  * Chunks arrive in seq order and one at a time; `finish` runs after the last chunk.
  */
 export interface ExtraChecks {
-  checkChunk(events: readonly { seq: number; ts: number; type: string; payload: JsonValue }[]): Promise<VerifyFailure[]>;
+  checkChunk(events: readonly DecodedEvent[]): Promise<VerifyFailure[]>;
   finish(): Promise<VerifyFailure[]>;
 }
 
@@ -76,6 +89,8 @@ interface ChainState {
   owner: Uint8Array | null;
   ledgerId: string | null;
   last: HeadRef | null;
+  /** The keys allowed to write, folded from key events; null until a valid genesis is seen. */
+  authority: Authority | null;
 }
 
 interface PendingSignature extends SignatureJob {
@@ -95,7 +110,7 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
   const maxFailures = options.maxFailures ?? 1000;
   const chunkSize = options.chunkSize ?? 1024;
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const state: ChainState = { expectedSeq: 0, prevHash: null, prevTs: 0, owner: null, ledgerId: null, last: null };
+  const state: ChainState = { expectedSeq: 0, prevHash: null, prevTs: 0, owner: null, ledgerId: null, last: null, authority: null };
   const failures: VerifyFailure[] = [];
   let failureCount = 0;
   let checked = 0;
@@ -165,7 +180,7 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
 function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEventBytes: number, expectHead: HeadRef | undefined) {
   const failures: VerifyFailure[] = [];
   const jobs: PendingSignature[] = [];
-  const decoded: { seq: number; ts: number; type: string; payload: JsonValue }[] = [];
+  const decoded: DecodedEvent[] = [];
   let expectHeadSeen = false;
   const fail = (seq: number | null, code: FailureCode, message: string) => failures.push({ seq, code, message });
 
@@ -203,7 +218,8 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
       continue;
     }
     const body = event.body;
-    decoded.push({ seq, ts: body.ts, type: body.type, payload: body.payload });
+    const authorHex = toHex(body.author);
+    decoded.push({ seq, ts: body.ts, type: body.type, payload: body.payload, author: authorHex, authority: state.authority ?? new Map() });
 
     // Step 4: the event's own seq matches where it is stored.
     if (body.seq !== seq) fail(seq, 'SEQ_MISMATCH', `the event stored at ${seq} says it is event ${body.seq}`);
@@ -215,18 +231,19 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
     if (body.ts < state.prevTs) fail(seq, 'TIME_REVERSED', `event ${seq} has time ${body.ts}, before the previous event's ${state.prevTs}`);
     state.prevTs = Math.max(state.prevTs, body.ts);
 
-    // Step 7: genesis rules and who may write (SPEC §4.1, §6).
+    // Step 7: genesis rules and who may write, judged by the keys valid just before this event (SPEC §4.1, §14.3).
     if (seq === 0) {
       const genesis = readGenesis(body);
       if (typeof genesis === 'string') fail(0, 'BAD_GENESIS', genesis);
       else {
         state.owner = genesis.owner;
         state.ledgerId = genesis.ledgerId;
+        state.authority = genesisAuthority(toHex(genesis.owner));
       }
     } else if (body.type === GENESIS_TYPE) {
       fail(seq, 'BAD_GENESIS', `event ${seq} is a second genesis`);
-    } else if (state.owner !== null && !equalBytes(body.author, state.owner)) {
-      fail(seq, 'UNAUTHORIZED', `event ${seq} is signed by ${toHex(body.author)}, which is not authorized to write to this ledger`);
+    } else if (state.authority !== null) {
+      judgeAuthority(state, seq, authorHex, body.type, body.payload, fail);
     }
 
     // Step 8: the signature, checked in parallel later.
@@ -240,6 +257,24 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
     jobs.push({ seq, signature: event.signature, message: event.signedMessage, key });
   }
   return { failures, jobs, decoded, expectHeadSeen };
+}
+
+const AUTHOR_MESSAGES = {
+  UNAUTHORIZED: 'which was never authorised to write to this ledger',
+  KEY_REVOKED: 'which had been revoked before it',
+  NOT_ADMIN: 'which was not an admin, and only admins change keys',
+} as const;
+
+/** Step 7 for an event after the genesis: its author, and for a key event the change it makes. */
+function judgeAuthority(state: ChainState, seq: number, author: string, type: string, payload: JsonValue, fail: (seq: number, code: FailureCode, message: string) => void): void {
+  const authority = state.authority!;
+  const problem = judgeAuthor(authority, author, type);
+  if (problem !== null) fail(seq, problem, `event ${seq} is signed by ${author}, ${AUTHOR_MESSAGES[problem]}`);
+  if (!isKeyEventType(type)) return;
+  const event = judgeKeyEvent(authority, type, payload);
+  if (typeof event === 'string') return fail(seq, 'BAD_KEY_EVENT', `event ${seq} is not a valid key change: ${event}`);
+  // A change by a key that may not make it has no effect on who may write.
+  if (problem === null) state.authority = evolveAuthority(authority, event, seq, author);
 }
 
 function finalChecks(state: ChainState, options: ChainVerifyOptions, expectHeadSeen: boolean): VerifyFailure[] {

@@ -6,18 +6,20 @@
  * against the log event by event, so no per-record state is held in memory.
  */
 import type { VerifyFailure } from '../chain/failures.js';
+import { equalBytes } from '../bytes.js';
 import { checkTransition, type RecordEvent } from '../domain/records.js';
 import { decodeHead, decodeKind, decodeVersion, INDEX_NAMES, keys, readTimeKey, splitKey, type IndexEntry, type IndexName, type IndexReader } from './indexes.js';
-import { recordEventOf, type ProjectedEvent } from './project.js';
+import { projectAuthority, recordEventOf, type ProjectedEvent } from './project.js';
+import type { DecodedEvent } from '../chain/verify.js';
 
 export interface ProjectionChecker {
-  checkChunk(events: readonly ProjectedEvent[]): Promise<VerifyFailure[]>;
+  checkChunk(events: readonly DecodedEvent[]): Promise<VerifyFailure[]>;
   finish(): Promise<VerifyFailure[]>;
 }
 
 export function createProjectionChecker(reader: IndexReader): ProjectionChecker {
   const timeIndex = peekable(reader.indexEntries('ti')[Symbol.asyncIterator]());
-  const expected: Record<IndexName, number> = { rc: 0, rv: 0, rk: 0, ti: 0 };
+  const expected: Record<IndexName, number> = { rc: 0, rv: 0, rk: 0, ti: 0, ka: 0 };
   const failures: VerifyFailure[] = [];
   const mismatch = (seq: number | null, message: string): void => void failures.push({ seq, code: 'PROJECTION_MISMATCH', message });
 
@@ -96,6 +98,18 @@ export function createProjectionChecker(reader: IndexReader): ProjectionChecker 
     });
   }
 
+  /** Every key change the rules accept has its `ka` entry, byte for byte (SPEC §14.4). */
+  async function checkAuthority(events: readonly DecodedEvent[]): Promise<void> {
+    const wanted = events.flatMap((event) => projectAuthority(event, event.authority).writes.map((write) => ({ seq: event.seq, write })));
+    if (wanted.length === 0) return;
+    expected.ka += wanted.length;
+    const found = await reader.indexGetMany('ka', wanted.map(({ write }) => write.key));
+    wanted.forEach(({ seq, write }, i) => {
+      const stored = found[i];
+      if (stored === undefined || !equalBytes(stored, write.value)) mismatch(seq, `the key-authority index ${stored === undefined ? 'lacks' : 'differs on'} the key change of event ${seq}`);
+    });
+  }
+
   async function checkCurrent(): Promise<void> {
     let count = 0;
     for await (const entry of reader.indexEntries('rc')) {
@@ -120,11 +134,11 @@ export function createProjectionChecker(reader: IndexReader): ProjectionChecker 
   }
 
   async function checkCounts(): Promise<void> {
-    for (const index of ['rv', 'rk'] as const) {
+    for (const index of ['rv', 'rk', 'ka'] as const) {
       let count = 0;
       for await (const entry of reader.indexEntries(index)) {
         count++;
-        if (splitKey(entry.key) === undefined) mismatch(null, `the ${index} index holds a malformed key`);
+        if (index !== 'ka' && splitKey(entry.key) === undefined) mismatch(null, `the ${index} index holds a malformed key`);
       }
       if (count !== expected[index]) mismatch(null, `the ${index} index holds ${count} entries, but the log implies ${expected[index]}`);
     }
@@ -134,6 +148,7 @@ export function createProjectionChecker(reader: IndexReader): ProjectionChecker 
     async checkChunk(events) {
       for (const event of events) await checkTime(event);
       await checkRecords(events);
+      await checkAuthority(events);
       return failures.splice(0);
     },
     async finish() {

@@ -7,9 +7,10 @@
 import { concatBytes, readUint64be, uint64be, utf8 } from '../bytes.js';
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
 import { LedgerError } from '../errors.js';
+import type { KeyStanding, Role } from '../domain/keys.js';
 
-/** rc: current state; rv: versions; rk: records by kind; ti: events by time. */
-export const INDEX_NAMES = ['rc', 'rv', 'rk', 'ti'] as const;
+/** rc: current state; rv: versions; rk: records by kind; ti: events by time; ka: key authority history. */
+export const INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'ka'] as const;
 export type IndexName = (typeof INDEX_NAMES)[number];
 
 export interface IndexEntry {
@@ -70,6 +71,8 @@ export const keys = {
   kind: (kind: string, id: string) => concatBytes(utf8.encode(kind), SEPARATOR, utf8.encode(id)),
   kindPrefix: (kind: string) => ({ gte: concatBytes(utf8.encode(kind), SEPARATOR), lt: concatBytes(utf8.encode(kind), new Uint8Array([1])) }),
   time: (ts: number, seq: number) => concatBytes(uint64be(ts), uint64be(seq)),
+  /** A key's standing from `seq` on: 32 key bytes ‖ seq, so a key's history is contiguous and in seq order. */
+  authority: (keyHex: string, seq: number) => concatBytes(Buffer.from(keyHex, 'hex'), uint64be(seq)),
 } as const;
 
 export const values = {
@@ -77,7 +80,28 @@ export const values = {
   version: (entry: VersionEntry) => encodeCanonical({ seq: entry.seq, op: entry.op }),
   kind: (createSeq: number) => encodeCanonical({ seq: createSeq }),
   time: () => EMPTY,
+  standing: (s: KeyStanding) =>
+    encodeCanonical({ role: s.role, name: s.name, active: s.active, addedSeq: s.addedSeq, addedBy: s.addedBy, revokedSeq: s.revokedSeq, revokedBy: s.revokedBy, reason: s.reason }),
 };
+
+/** Reads a `ka` entry back into the standing it records. */
+export function decodeStanding(key: Uint8Array, bytes: Uint8Array): { seq: number; standing: KeyStanding } {
+  const what = 'key authority (ka)';
+  if (key.length !== 40) throw corrupt(what);
+  const seq = readUint64be(key.subarray(32));
+  const v = decodeRecord(bytes, what);
+  const nullableString = (x: unknown): x is string | null => x === null || typeof x === 'string';
+  const nullableUint = (x: unknown): x is number | null => x === null || isUint(x);
+  const { role, name, active, addedSeq, addedBy, revokedSeq, revokedBy, reason } = v;
+  if (
+    seq === undefined || Object.keys(v).length !== 8 || (role !== 'admin' && role !== 'writer') || !nullableString(name) || typeof active !== 'boolean' ||
+    !isUint(addedSeq) || typeof addedBy !== 'string' || !nullableUint(revokedSeq) || !nullableString(revokedBy) || !nullableString(reason)
+  ) {
+    throw corrupt(what);
+  }
+  const keyHex = Buffer.from(key.subarray(0, 32)).toString('hex');
+  return { seq, standing: { key: keyHex, role: role as Role, name, active, addedSeq, addedBy, revokedSeq, revokedBy, reason } };
+}
 
 export function decodeHead(bytes: Uint8Array, what: string): RecordHead {
   const value = decodeRecord(bytes, what);

@@ -5,6 +5,8 @@
  */
 import type { JsonValue } from '../event/event.js';
 import { checkTransition, isRecordEventType, parseRecordEvent, type RecordEvent } from '../domain/records.js';
+import { evolveAuthority, genesisAuthority, isKeyEventType, judgeAuthor, judgeKeyEvent, type Authority } from '../domain/keys.js';
+import { GENESIS_TYPE } from '../event/format.js';
 import { keys, values, type IndexWrite, type RecordHead, type VersionOp } from './indexes.js';
 
 export interface ProjectedEvent {
@@ -42,4 +44,22 @@ export function projectEvent(event: ProjectedEvent, record: RecordEvent | null, 
   );
   if (record.type === 'record.create') writes.push({ index: 'rk', key: keys.kind(record.kind, record.id), value: values.kind(event.seq) });
   return { writes, head };
+}
+
+/**
+ * The key-authority writes of one event (SPEC §14.4) and the authority after it. Only changes that the rules
+ * accept are projected, by the same judgement verify applies, so `ka` always describes who could write.
+ */
+export function projectAuthority(event: { seq: number; type: string; payload: JsonValue; author: string }, authority: Authority | null): { writes: IndexWrite[]; authority: Authority | null } {
+  if (event.type === GENESIS_TYPE && event.seq === 0) {
+    const owner = (event.payload as { owner?: unknown } | null)?.owner;
+    if (typeof owner !== 'string') return { writes: [], authority };
+    const next = genesisAuthority(owner);
+    return { writes: [{ index: 'ka', key: keys.authority(owner, 0), value: values.standing(next.get(owner)!) }], authority: next };
+  }
+  if (authority === null || !isKeyEventType(event.type) || judgeAuthor(authority, event.author, event.type) !== null) return { writes: [], authority };
+  const change = judgeKeyEvent(authority, event.type, event.payload);
+  if (typeof change === 'string') return { writes: [], authority };
+  const next = evolveAuthority(authority, change, event.seq, event.author);
+  return { writes: [{ index: 'ka', key: keys.authority(change.key, event.seq), value: values.standing(next.get(change.key)!) }], authority: next };
 }

@@ -4,7 +4,8 @@
  * depends on the length of the log.
  */
 import { LedgerError } from '../errors.js';
-import { decodeHead, decodeKind, decodeVersion, keys, readTimeKey, splitKey, type IndexReader, type RecordHead, type VersionEntry } from './indexes.js';
+import type { Authority, KeyStanding } from '../domain/keys.js';
+import { decodeHead, decodeKind, decodeStanding, decodeVersion, keys, readTimeKey, splitKey, type IndexReader, type RecordHead, type VersionEntry } from './indexes.js';
 
 export async function readRecordHead(reader: IndexReader, id: string): Promise<RecordHead | null> {
   const bytes = await reader.indexGet('rc', keys.current(id));
@@ -63,4 +64,17 @@ export async function* recordsByKind(reader: IndexReader, kind?: string): AsyncI
     const [entryKind, idBytes] = parts;
     yield { kind: entryKind, id: new TextDecoder().decode(idBytes), createSeq: decodeKind(entry.value, `kind (rk) of ${entryKind}`) };
   }
+}
+
+/**
+ * The keys and their standing just after event `atSeq` (or now), from the key-authority index. Reads every
+ * key change once: it grows with the number of key changes, never with the log.
+ */
+export async function readAuthority(reader: IndexReader, atSeq?: number): Promise<Authority> {
+  const authority = new Map<string, KeyStanding>();
+  for await (const entry of reader.indexEntries('ka')) {
+    const { seq, standing } = decodeStanding(entry.key, entry.value);
+    if (atSeq === undefined || seq <= atSeq) authority.set(standing.key, standing);
+  }
+  return authority;
 }
