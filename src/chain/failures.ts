@@ -26,6 +26,7 @@ export const FAILURE_CODES = [
   'BAD_RECORD_EVENT', // a record.* event whose payload is not a valid record event
   'VERSION_BREAK', //    record versions not consecutive, created twice, or written after a tombstone
   'PROJECTION_MISMATCH', // a stored projection (index) differs from what the log implies
+  'BACKEND_DISAGREEMENT', // the fast and the reference Ed25519 backends disagree on a signature (audit --reference)
   'STORE_ERROR', //      the store could not be read to the end
 ] as const;
 

@@ -10,7 +10,7 @@ import { Ledger } from '../ledger.js';
 import { flagsOf, ledgerDir, ledgerOptions, print, withLedger, type Io } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { formatEventDetail, formatEventLine, formatVerifyReport, verifyReportJson } from './format.js';
-import { parseHeadRef, parseSeq, readJsonArgument } from './input.js';
+import { parseHeadRef, parseSeq, readJsonArgument, readPassphrase } from './input.js';
 import { startProgress } from './progress.js';
 
 export function registerCommands(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -20,10 +20,18 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
     .command('keygen')
     .description('write a new Ed25519 private key (PKCS#8 PEM, mode 0600) and print its public key')
     .requiredOption('--out <file>', 'where to write the private key; an existing file is never overwritten')
-    .action(async (options: { out: string }, command: Command) => {
+    .option('--encrypt', 'protect the key with a passphrase (env PROVLEDGER_PASSPHRASE, or asked twice on a terminal)')
+    .action(async (options: { out: string; encrypt?: boolean }, command: Command) => {
+      let passphrase: string | undefined;
+      if (options.encrypt === true) {
+        passphrase = await readPassphrase(io, 'New passphrase: ');
+        if (io.env['PROVLEDGER_PASSPHRASE'] === undefined && (await readPassphrase(io, 'Again: ')) !== passphrase) {
+          throw new LedgerError('INVALID_ARGUMENT', 'the two passphrases differ; nothing was written');
+        }
+      }
       const key = SigningKey.generate();
       try {
-        await writeFile(options.out, key.toPem(), { mode: 0o600, flag: 'wx' });
+        await writeFile(options.out, key.toPem(passphrase), { mode: 0o600, flag: 'wx' });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EEXIST') throw new LedgerError('FILE_EXISTS', `${options.out} already exists; choose another --out path (keys are never overwritten)`);

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { Ledger, type LedgerOptions } from '../ledger.js';
-import { loadSigningKey, parseWaitSeconds, requireSigningKey } from './input.js';
+import { parseWaitSeconds, requireSigningKey } from './input.js';
 
 /** What every command may read: the global flags and the process streams. */
 export interface Io {
@@ -28,7 +28,8 @@ export function ledgerDir(flags: GlobalFlags, io: Io): string {
 }
 
 export async function ledgerOptions(flags: GlobalFlags, io: Io, needKey: boolean): Promise<LedgerOptions> {
-  const key = needKey ? await requireSigningKey(flags.key, io.env) : await loadSigningKey(flags.key, io.env);
+  // Reading needs no key: loading one anyway would ask read-only commands for a passphrase.
+  const key = needKey ? await requireSigningKey(flags.key, io) : undefined;
   return { key, sync: flags.sync, waitMs: parseWaitSeconds(flags.wait, io.env) };
 }
 

@@ -2,7 +2,8 @@
  * Turning command-line text into library values: JSON payloads (inline, @file, stdin), key files,
  * numbers and head references. Every failure is a LedgerError naming the flag and what to do.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { read } from 'read';
 import { LedgerError } from '../errors.js';
 import { SigningKey } from '../crypto/keys.js';
 
@@ -38,21 +39,48 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Loads the signing key named by --key or PROVLEDGER_KEY. */
-export async function loadSigningKey(path: string | undefined, env: NodeJS.ProcessEnv): Promise<SigningKey | undefined> {
-  const keyPath = path ?? env['PROVLEDGER_KEY'];
+/** Streams a command may talk to a person through (prompts and warnings go to stderr, never stdout). */
+export interface Terminal {
+  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The passphrase of an encrypted key (SPEC §14.5): env PROVLEDGER_PASSPHRASE, else a silent prompt when stdin
+ * and stderr are terminals; otherwise PASSPHRASE_REQUIRED. The passphrase is never echoed or logged.
+ */
+export async function readPassphrase(terminal: Terminal, prompt: string): Promise<string> {
+  const fromEnv = terminal.env['PROVLEDGER_PASSPHRASE'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (terminal.stdin.isTTY !== true || terminal.stderr.isTTY !== true) {
+    throw new LedgerError('PASSPHRASE_REQUIRED', 'the key is passphrase-protected; set PROVLEDGER_PASSPHRASE or run in a terminal to be asked');
+  }
+  const answer = await read({ prompt, silent: true, replace: '', input: terminal.stdin, output: terminal.stderr });
+  if (answer === '') throw new LedgerError('PASSPHRASE_REQUIRED', 'an empty passphrase was given; nothing was done');
+  return String(answer);
+}
+
+/** Loads the signing key named by --key or PROVLEDGER_KEY, asking for its passphrase if it is encrypted. */
+export async function loadSigningKey(path: string | undefined, terminal: Terminal): Promise<SigningKey | undefined> {
+  const keyPath = path ?? terminal.env['PROVLEDGER_KEY'];
   if (keyPath === undefined || keyPath === '') return undefined;
   let pem: string;
   try {
     pem = await readFile(keyPath, 'utf8');
+    // SPEC §14.5: a private key others can read is a leak waiting to happen; say so, but do not refuse.
+    if (((await stat(keyPath)).mode & 0o077) !== 0) {
+      terminal.stderr.write(`provledger: warning: the key file ${keyPath} is readable by group or others; run \`chmod 600 ${keyPath}\`\n`);
+    }
   } catch (error) {
     throw new LedgerError('KEY_INVALID', `cannot read the key file ${keyPath} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check --key or PROVLEDGER_KEY`, { cause: error });
   }
-  return SigningKey.fromPem(pem);
+  if (!SigningKey.isEncryptedPem(pem)) return SigningKey.fromPem(pem);
+  return SigningKey.fromPem(pem, await readPassphrase(terminal, `Passphrase for ${keyPath}: `));
 }
 
-export async function requireSigningKey(path: string | undefined, env: NodeJS.ProcessEnv): Promise<SigningKey> {
-  const key = await loadSigningKey(path, env);
+export async function requireSigningKey(path: string | undefined, terminal: Terminal): Promise<SigningKey> {
+  const key = await loadSigningKey(path, terminal);
   if (key === undefined) throw new LedgerError('USAGE', 'this command needs a signing key; pass --key FILE or set PROVLEDGER_KEY');
   return key;
 }

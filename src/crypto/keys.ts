@@ -129,15 +129,23 @@ export class SigningKey {
   }
 
   /**
-   * The key as unencrypted PKCS#8 PEM (RFC 8410 §7, RFC 7468 §10), readable by `openssl pkey` and by fromPem.
-   * This is the secret: write it with mode 0600 and never log it.
+   * The key as PKCS#8 PEM (RFC 8410 §7, RFC 7468 §10), readable by `openssl pkey` and by fromPem: unencrypted,
+   * or encrypted under `passphrase`. This is the secret: write it with mode 0600 and never log it.
    *
    * @example
    * await writeFile('author.pem', key.toPem(), { mode: 0o600, flag: 'wx' });
    * SigningKey.fromPem(key.toPem()).publicKeyHex === key.publicKeyHex;
    */
-  toPem(): string {
-    return this.#privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  toPem(passphrase?: string): string {
+    if (passphrase === undefined) return this.#privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    if (typeof passphrase !== 'string' || passphrase.length === 0) throw new TypeError('passphrase must be a non-empty string');
+    // Encrypted PKCS#8 (RFC 5958 EncryptedPrivateKeyInfo, PBES2 with AES-256-CBC), readable by `openssl pkey`.
+    return this.#privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }).toString();
+  }
+
+  /** True when `pem` holds an encrypted PKCS#8 block, so a caller knows to ask for a passphrase first. */
+  static isEncryptedPem(pem: string): boolean {
+    return pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
   }
 
   /** The public half, vetted, for verifying this key's signatures. */
