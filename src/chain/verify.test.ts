@@ -232,3 +232,36 @@ describe('SPEC §7.3: the report', () => {
     expect(report.checked).toBe(1);
   });
 });
+
+describe('SPEC §14.3: events are judged by the keys valid just before them', () => {
+  const add = (key: { publicKeyHex: string }, role: string, name?: string): ChainSpec => ({ type: 'key.add', payload: { key: key.publicKeyHex, role, ...(name === undefined ? {} : { name }) } });
+  const revoke = (key: { publicKeyHex: string }): ChainSpec => ({ type: 'key.revoke', payload: { key: key.publicKeyHex } });
+
+  it('accepts a writer the owner added, and a hand-over: new admin added, old one revoked', async () => {
+    const events = buildChain([add(otherKey, 'writer', 'alice'), { key: otherKey }, add(otherKey, 'admin'), { ...revoke(ownerKey), key: otherKey }, { key: otherKey }]);
+    expect(codes(await verify(toEntries(events)))).toEqual([]);
+  });
+
+  it('keeps what a key signed before its revocation valid, and reports KEY_REVOKED after it', async () => {
+    const events = buildChain([add(otherKey, 'writer'), { key: otherKey }, revoke(otherKey), { key: otherKey }]);
+    expect(codes(await verify(toEntries(events)))).toEqual(['KEY_REVOKED@4']);
+  });
+
+  it('reports NOT_ADMIN for a key change by a writer, and the change has no effect', async () => {
+    const third = otherKey; // a writer trying to promote itself
+    const events = buildChain([add(third, 'writer'), { ...add(third, 'admin'), key: third }, { ...revoke(ownerKey), key: third }]);
+    // Event 3 is also a forbidden change in itself: the owner is the last admin.
+    expect(codes(await verify(toEntries(events)))).toEqual(['NOT_ADMIN@2', 'NOT_ADMIN@3', 'BAD_KEY_EVENT@3']);
+  });
+
+  it('reports BAD_KEY_EVENT for revoking the last admin, re-adding a revoked key, and a malformed payload', async () => {
+    expect(codes(await verify(toEntries(buildChain([revoke(ownerKey)]))))).toEqual(['BAD_KEY_EVENT@1']);
+    expect(codes(await verify(toEntries(buildChain([add(otherKey, 'writer'), revoke(otherKey), add(otherKey, 'writer')]))))).toEqual(['BAD_KEY_EVENT@3']);
+    expect(codes(await verify(toEntries(buildChain([{ type: 'key.add', payload: { key: 'nope', role: 'writer' } }]))))).toEqual(['BAD_KEY_EVENT@1']);
+  });
+
+  it('reports BAD_KEY_EVENT for adding a key that fails the key rules', async () => {
+    const identity = `01${'00'.repeat(31)}`;
+    expect(codes(await verify(toEntries(buildChain([{ type: 'key.add', payload: { key: identity, role: 'writer' } }]))))).toEqual(['BAD_KEY_EVENT@1']);
+  });
+});
