@@ -304,7 +304,7 @@ export class Ledger {
     try {
       const report = await verifyChain(this.#store.entries(), {
         verifySignatures: (jobs) => pool.verify(jobs),
-        extraChecks: createProjectionChecker(this.#store),
+        extraChecks: createProjectionChecker(this.#store, { eventTime: (seq) => this.#storedEventTime(seq) }),
         stored: { head, ledgerId: meta?.ledgerId ?? null, owner: meta?.owner ?? null },
         expectHead,
         maxEventBytes: this.#maxEventBytes,
@@ -340,7 +340,7 @@ export class Ledger {
       return await auditEntries({
         entries: this.#store.entries(),
         verifySignatures: (jobs) => pool.verify(jobs),
-        extraChecks: createProjectionChecker(this.#store),
+        extraChecks: createProjectionChecker(this.#store, { eventTime: (seq) => this.#storedEventTime(seq) }),
         stored: { head, ledgerId: meta?.ledgerId ?? null, owner: meta?.owner ?? null },
         maxEventBytes: this.#maxEventBytes,
         maxFailures: options.maxFailures,
@@ -476,11 +476,18 @@ export class Ledger {
     let head = this.#head!;
     let authority = this.#authority;
     const groupRecords = new Map<string, RecordSnapshot>();
+    const storeSnapshots = new Map<string, Promise<RecordSnapshot | null>>();
     const accepted: { request: PendingAppend; events: SealedEvent[]; writes: IndexWrite[] }[] = [];
     for (const request of group) {
       const localRecords = new Map<string, RecordSnapshot>();
-      const snapshotOf = async (id: string): Promise<RecordSnapshot | null> =>
-        localRecords.get(id) ?? groupRecords.get(id) ?? (await this.records.snapshot(id));
+      const snapshotOf = async (id: string): Promise<RecordSnapshot | null> => {
+        const known = localRecords.get(id) ?? groupRecords.get(id);
+        if (known !== undefined) return known;
+        // Committed state cannot change while the group is built, so each id is read from the store once.
+        let stored = storeSnapshots.get(id);
+        if (stored === undefined) storeSnapshots.set(id, (stored = this.records.snapshot(id)));
+        return stored;
+      };
       try {
         let tentativeAuthority = authority;
         const inputs = await request.build({ record: snapshotOf, authority: () => tentativeAuthority, author: key.publicKeyHex });
@@ -538,6 +545,17 @@ export class Ledger {
     this.#authority = authority;
     for (const { request, events } of accepted) {
       request.resolve(events.map((e) => ({ seq: e.body.seq, hash: toHex(e.hash), timeMs: e.body.ts })));
+    }
+  }
+
+  /** The time of the stored event at `seq`, if it decodes; for naming stray time-index entries. */
+  async #storedEventTime(seq: number): Promise<number | undefined> {
+    const bytes = await this.#store.get(seq);
+    if (bytes === undefined) return undefined;
+    try {
+      return openEvent(bytes, this.#maxEventBytes).body.ts;
+    } catch {
+      return undefined;
     }
   }
 

@@ -21,6 +21,7 @@ const LAYER: Record<string, number> = {
   log: 4,
   'ledger.ts': 5,
   'records.ts': 5,
+  'audit.ts': 5,
   'index.ts': 6,
   cli: 7,
 };

@@ -187,7 +187,7 @@ describe('SPEC §7: tampering with stored bytes is detected', () => {
         await expectCode(damaged.append(note(3)), 'STORE_CORRUPT');
         const report = await damaged.verify();
         // The projections still index the removed event, so they disagree with the log too.
-        expect(report.failures.map((f) => `${f.code}@${f.seq}`)).toEqual(['PROJECTION_MISMATCH@2', 'HEAD_MISMATCH@1']);
+        expect(report.failures.map((f) => `${f.code}@${f.seq}`)).toEqual(['HEAD_MISMATCH@1', 'PROJECTION_MISMATCH@2']);
       } finally {
         await damaged.close();
       }

@@ -182,6 +182,8 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
   }
 
   for (const failure of finalChecks(state, options, expectHeadSeen)) report(failure);
+  // Findings of the final pass (stored facts, stray index entries) may name earlier seqs: keep seq order.
+  failures.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER));
   return { ok: failureCount === 0, checked, head: state.last, ledgerId: state.ledgerId, failures, failureCount };
 }
 

@@ -25,7 +25,8 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
       let passphrase: string | undefined;
       if (options.encrypt === true) {
         passphrase = await readPassphrase(io, 'New passphrase: ');
-        if (io.env['PROVLEDGER_PASSPHRASE'] === undefined && (await readPassphrase(io, 'Again: ')) !== passphrase) {
+        // Confirm whatever was typed: an empty PROVLEDGER_PASSPHRASE counts as unset (readPassphrase prompts then too).
+        if ((io.env['PROVLEDGER_PASSPHRASE'] ?? '') === '' && (await readPassphrase(io, 'Again: ')) !== passphrase) {
           throw new LedgerError('INVALID_ARGUMENT', 'the two passphrases differ; nothing was written');
         }
       }

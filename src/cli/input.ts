@@ -66,17 +66,18 @@ export async function loadSigningKey(path: string | undefined, terminal: Termina
   const keyPath = path ?? terminal.env['PROVLEDGER_KEY'];
   if (keyPath === undefined || keyPath === '') return undefined;
   let pem: string;
+  let mode: number;
   try {
     pem = await readFile(keyPath, 'utf8');
-    // SPEC §14.5: a private key others can read is a leak waiting to happen; say so, but do not refuse.
-    if (((await stat(keyPath)).mode & 0o077) !== 0) {
-      terminal.stderr.write(`provledger: warning: the key file ${keyPath} is readable by group or others; run \`chmod 600 ${keyPath}\`\n`);
-    }
+    mode = (await stat(keyPath)).mode;
   } catch (error) {
     throw new LedgerError('KEY_INVALID', `cannot read the key file ${keyPath} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check --key or PROVLEDGER_KEY`, { cause: error });
   }
-  if (!SigningKey.isEncryptedPem(pem)) return SigningKey.fromPem(pem);
-  return SigningKey.fromPem(pem, await readPassphrase(terminal, `Passphrase for ${keyPath}: `));
+  const key = SigningKey.isEncryptedPem(pem) ? SigningKey.fromPem(pem, await readPassphrase(terminal, `Passphrase for ${keyPath}: `)) : SigningKey.fromPem(pem);
+  // SPEC §14.5: a private key others can read is a leak waiting to happen; say so (once the key is known to be
+  // one, so a refused command still prints a single line), but do not refuse.
+  if ((mode & 0o077) !== 0) terminal.stderr.write(`provledger: warning: the key file ${keyPath} is readable by group or others; run \`chmod 600 ${keyPath}\`\n`);
+  return key;
 }
 
 export async function requireSigningKey(path: string | undefined, terminal: Terminal): Promise<SigningKey> {

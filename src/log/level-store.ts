@@ -187,6 +187,17 @@ export class LevelLogStore implements LogStore {
     }
   }
 
+  async indexCount(index: string): Promise<number> {
+    const iterator = this.#index(index).keys();
+    let count = 0;
+    try {
+      for (let batch = await this.#read(() => iterator.nextv(10_000)); batch.length > 0; batch = await this.#read(() => iterator.nextv(10_000))) count += batch.length;
+    } finally {
+      await iterator.close();
+    }
+    return count;
+  }
+
   async replaceIndexes(names: readonly string[], fill: (put: (entries: readonly IndexPut[]) => Promise<void>) => Promise<void>): Promise<void> {
     await this.#write([{ type: 'put', sublevel: this.#meta, key: REBUILDING_KEY, value: new Uint8Array([1]) }]);
     for (const name of names) {

@@ -54,6 +54,8 @@ export interface LogStore {
   indexGet(index: string, key: Uint8Array): Promise<Uint8Array | undefined>;
   indexGetMany(index: string, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   indexEntries(index: string, range?: StoreRange): AsyncIterable<{ key: Uint8Array; value: Uint8Array }>;
+  /** How many entries an index holds (reads keys only, in large batches). */
+  indexCount(index: string): Promise<number>;
   /**
    * Replaces the named indexes wholesale (rebuild, SPEC §12.5): marks a rebuild as started, clears them, then
    * lets `fill` write entries in batches, and clears the mark only when `fill` finishes.

@@ -8,7 +8,7 @@
 import type { VerifyFailure } from '../chain/failures.js';
 import { equalBytes } from '../bytes.js';
 import { checkTransition, type RecordEvent } from '../domain/records.js';
-import { decodeHead, decodeKind, decodeVersion, INDEX_NAMES, keys, readTimeKey, splitKey, type IndexEntry, type IndexName, type IndexReader } from './indexes.js';
+import { decodeHead, decodeKind, decodeVersion, INDEX_NAMES, keys, readTimeKey, type IndexName, type IndexReader } from './indexes.js';
 import { projectAuthority, recordEventOf, type ProjectedEvent } from './project.js';
 import type { DecodedEvent } from '../chain/verify.js';
 
@@ -17,28 +17,27 @@ export interface ProjectionChecker {
   finish(): Promise<VerifyFailure[]>;
 }
 
-export function createProjectionChecker(reader: IndexReader): ProjectionChecker {
-  const timeIndex = peekable(reader.indexEntries('ti')[Symbol.asyncIterator]());
-  const expected: Record<IndexName, number> = { rc: 0, rv: 0, rk: 0, ti: 0, ka: 0 };
+export interface CheckerOptions {
+  /** The time of the stored event at `seq`, or undefined; used only to name stray time-index entries. */
+  readonly eventTime?: (seq: number) => Promise<number | undefined>;
+}
+
+export function createProjectionChecker(reader: IndexReader, options: CheckerOptions = {}): ProjectionChecker {
+  // Implied entries found in each index (key present). Missing ones are reported one by one; an index that
+  // holds more keys than were found holds entries no event implies.
+  const present: Record<Exclude<IndexName, 'rc'>, number> = { rv: 0, rk: 0, ti: 0, ka: 0 };
+  let creates = 0;
   const failures: VerifyFailure[] = [];
   const mismatch = (seq: number | null, message: string): void => void failures.push({ seq, code: 'PROJECTION_MISMATCH', message });
 
-  async function checkTime(event: ProjectedEvent): Promise<void> {
-    expected.ti++;
-    const want = keys.time(event.ts, event.seq);
-    for (;;) {
-      const next = await timeIndex.peek();
-      if (next === undefined) return mismatch(event.seq, `the time index lacks event ${event.seq}`);
-      const order = Buffer.compare(next.key, want);
-      if (order === 0) {
-        await timeIndex.next();
-        return;
-      }
-      if (order > 0) return mismatch(event.seq, `the time index lacks event ${event.seq}`);
-      await timeIndex.next();
-      const stray = readTimeKey(next.key);
-      mismatch(stray?.seq ?? null, `the time index holds an entry (${stray === undefined ? 'malformed' : `time ${stray.ts}, seq ${stray.seq}`}) that no event implies`);
-    }
+  /** Every event has its time-index entry; the count at the end rules out entries no event implies. */
+  async function checkTime(events: readonly DecodedEvent[]): Promise<void> {
+    const found = await reader.indexGetMany('ti', events.map((event) => keys.time(event.ts, event.seq)));
+    events.forEach((event, i) => {
+      if (found[i] !== undefined) present.ti++;
+      if (found[i] === undefined) mismatch(event.seq, `the time index lacks event ${event.seq}`);
+      else if (found[i]!.length !== 0) mismatch(event.seq, `the time index entry of event ${event.seq} is not empty`);
+    });
   }
 
   async function checkRecords(events: readonly ProjectedEvent[]): Promise<void> {
@@ -68,7 +67,7 @@ export function createProjectionChecker(reader: IndexReader): ProjectionChecker 
           // Only valid transitions are indexed (SPEC §12.2): an indexed event without an indexed predecessor
           // means a damaged index; an unindexed one means the log skips or invents a version.
           if (indexed) {
-            expected.rv++;
+            present.rv++;
             return mismatch(event.seq, `the version index lacks ${record.id}@${record.version - 1}, which ${what} follows`);
           }
           return versionBreak(`${record.id} gets version ${record.version} without a version ${record.version - 1} before it`);
@@ -80,7 +79,7 @@ export function createProjectionChecker(reader: IndexReader): ProjectionChecker 
       if (broken !== null) {
         versionBreak(broken);
         if (indexed) {
-          expected.rv++;
+          present.rv++;
           mismatch(event.seq, `the version index holds ${what}, which breaks the version rules`);
         }
         return;
@@ -88,10 +87,10 @@ export function createProjectionChecker(reader: IndexReader): ProjectionChecker 
       // 4. A valid event is indexed with its seq and operation, and a create is in the kind index.
       if (!indexed) mismatch(event.seq, `the version index ${ownEntry === null ? 'lacks' : 'names another event for'} ${what}, written by event ${event.seq}`);
       else if (ownEntry.op !== record.type.slice('record.'.length)) mismatch(event.seq, `the version index records ${what} as a ${ownEntry.op}, not a ${record.type}`);
-      if (indexed) expected.rv++;
+      if (indexed) present.rv++;
       if (record.type === 'record.create') {
-        expected.rk++;
-        expected.rc++;
+        creates++;
+        if (kinds[i] !== undefined) present.rk++;
         const createSeq = kinds[i] === undefined ? null : safely(() => decodeKind(kinds[i]!, `kind (rk) of ${record.id}`));
         if (createSeq !== event.seq) mismatch(event.seq, `the kind index does not list ${record.id} as a ${record.kind} created by event ${event.seq}`);
       }
@@ -102,10 +101,10 @@ export function createProjectionChecker(reader: IndexReader): ProjectionChecker 
   async function checkAuthority(events: readonly DecodedEvent[]): Promise<void> {
     const wanted = events.flatMap((event) => projectAuthority(event, event.authority).writes.map((write) => ({ seq: event.seq, write })));
     if (wanted.length === 0) return;
-    expected.ka += wanted.length;
     const found = await reader.indexGetMany('ka', wanted.map(({ write }) => write.key));
     wanted.forEach(({ seq, write }, i) => {
       const stored = found[i];
+      if (stored !== undefined) present.ka++;
       if (stored === undefined || !equalBytes(stored, write.value)) mismatch(seq, `the key-authority index ${stored === undefined ? 'lacks' : 'differs on'} the key change of event ${seq}`);
     });
   }
@@ -130,32 +129,37 @@ export function createProjectionChecker(reader: IndexReader): ProjectionChecker 
         latestEntry !== null && typeof latestEntry !== 'string' && latestEntry.seq === head.seq && (latestEntry.op === 'delete') === head.deleted && next === undefined && kind !== undefined;
       if (!consistent) mismatch(head.seq, `the current state of ${id} (version ${head.version}, event ${head.seq}) is not its latest version in the log`);
     }
-    if (count !== expected.rc) mismatch(null, `the current-state index holds ${count} records, but the log creates ${expected.rc}`);
+    if (count !== creates) mismatch(null, `the current-state index holds ${count} records, but the log creates ${creates}`);
   }
 
   async function checkCounts(): Promise<void> {
-    for (const index of ['rv', 'rk', 'ka'] as const) {
-      let count = 0;
-      for await (const entry of reader.indexEntries(index)) {
-        count++;
-        if (index !== 'ka' && splitKey(entry.key) === undefined) mismatch(null, `the ${index} index holds a malformed key`);
-      }
-      if (count !== expected[index]) mismatch(null, `the ${index} index holds ${count} entries, but the log implies ${expected[index]}`);
+    // Every implied entry was found above, and keys are unique, so equal counts mean no stray entries.
+    for (const index of ['ti', 'rv', 'rk', 'ka'] as const) {
+      const count = await reader.indexCount(index);
+      if (count <= present[index]) continue;
+      if (index === 'ti' && options.eventTime !== undefined && (await nameStrayTimeEntries(options.eventTime))) continue;
+      mismatch(null, `the ${index} index holds ${count - present[index]} entries that no event implies`);
     }
+  }
+
+  /** The slow path, only after a count mismatch: name each time entry that no stored event matches. */
+  async function nameStrayTimeEntries(eventTime: (seq: number) => Promise<number | undefined>): Promise<boolean> {
+    let named = false;
+    for await (const entry of reader.indexEntries('ti')) {
+      const parsed = readTimeKey(entry.key);
+      if (parsed !== undefined && (await eventTime(parsed.seq)) === parsed.ts) continue;
+      mismatch(parsed?.seq ?? null, `the time index holds an entry (${parsed === undefined ? 'malformed' : `time ${parsed.ts}, seq ${parsed.seq}`}) that no event implies`);
+      named = true;
+    }
+    return named;
   }
 
   return {
     async checkChunk(events) {
-      for (const event of events) await checkTime(event);
-      await checkRecords(events);
-      await checkAuthority(events);
+      await Promise.all([checkTime(events), checkRecords(events), checkAuthority(events)]);
       return failures.splice(0);
     },
     async finish() {
-      for (let stray = await timeIndex.next(); stray !== undefined; stray = await timeIndex.next()) {
-        const parsed = readTimeKey(stray.key);
-        mismatch(parsed?.seq ?? null, `the time index holds an entry (${parsed === undefined ? 'malformed' : `seq ${parsed.seq}`}) that no event implies`);
-      }
       await checkCurrent();
       await checkCounts();
       return failures.splice(0);
@@ -173,24 +177,3 @@ function safely<T>(read: () => T): T | string {
     return (error as Error).message;
   }
 }
-
-function peekable(iterator: AsyncIterator<IndexEntry>) {
-  let buffered: IndexEntry | undefined;
-  let done = false;
-  return {
-    async peek(): Promise<IndexEntry | undefined> {
-      if (buffered === undefined && !done) {
-        const result = await iterator.next();
-        if (result.done === true) done = true;
-        else buffered = result.value;
-      }
-      return buffered;
-    },
-    async next(): Promise<IndexEntry | undefined> {
-      const value = await this.peek();
-      buffered = undefined;
-      return value;
-    },
-  };
-}
-

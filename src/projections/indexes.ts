@@ -36,6 +36,7 @@ export interface IndexReader {
   indexGet(index: IndexName, key: Uint8Array): Promise<Uint8Array | undefined>;
   indexGetMany(index: IndexName, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   indexEntries(index: IndexName, range?: IndexRange): AsyncIterable<IndexEntry>;
+  indexCount(index: IndexName): Promise<number>;
 }
 
 /** rc value: where a record stands now. */
