@@ -125,6 +125,12 @@ async function main() {
   results.verify.parallelBaseline = baseline(p1, p2);
   results.verify.oneThreadBaseline = baseline(v2, v3);
 
+  // 4b. Audit (issue 4): the verify pass plus per-key tallies, on the same ledger, each bracketed by a verify run.
+  const verifyBefore = await measureVerify(ledgerDir, undefined, 1);
+  results.audit = await measureAudit(ledgerDir);
+  const verifyAfter = await measureVerify(ledgerDir, undefined, 1);
+  results.audit.verifyBaseline = (verifyBefore.rate + verifyAfter.rate) / 2;
+
   // 5. Where verify's time goes.
   results.breakdown = await measureBreakdown(ledgerDir, results.verify.oneThreadBaseline.rate, machine.cores);
 
@@ -280,6 +286,22 @@ async function measureVerify(dir, threads, repeats) {
   return { threads: threads ?? 'default', rate: best.rate, cpuCoresBusy: best.cpuSeconds / best.seconds, runs };
 }
 
+/** Runs ledger.audit once; reports events/s and the keys it tallied. */
+async function measureAudit(dir) {
+  log('audit');
+  const ledger = await Ledger.open(dir);
+  try {
+    settle();
+    const start = nowMs();
+    const report = await ledger.audit();
+    const seconds = (nowMs() - start) / 1000;
+    if (!report.ok) throw new Error(`audit reported problems on a clean ledger: ${JSON.stringify(report.problems.slice(0, 3))}`);
+    return { checked: report.checked, seconds, rate: report.checked / seconds, keys: report.keys.length };
+  } finally {
+    await ledger.close();
+  }
+}
+
 /**
  * Splits verify's per-event main-thread work into the stages the code runs now (SPEC §7.1 step 3), each timed
  * alone in this thread over the first events of the ledger, and times the whole pipeline with signature
@@ -433,6 +455,9 @@ function printReport() {
   const one = verify.oneThread;
   rows.push(['verify', `${size} events, default threads`, fmtRate(def.rate), 'raw limit', fmtRatio(def.rate / limit), '≥ 80%', verdict(def.rate / limit, 0.8)]);
   rows.push(['verify', `${size} events, default threads`, fmtRate(def.rate), `${cores} workers`, fmtRatio(def.rate / verify.parallelBaseline.rate), '-', '']);
+  if (results.audit !== undefined) {
+    rows.push(['audit', `${size} events, default threads`, fmtRate(results.audit.rate), 'verify (same run)', fmtRatio(results.audit.rate / results.audit.verifyBaseline), '-', '']);
+  }
   rows.push(['verify', `${size} events, threads: 1`, fmtRate(one.rate), 'raw verify', fmtRatio(one.rate / verify.oneThreadBaseline.rate), '-', '']);
   rows.push(['verify', 'parallel speed-up (default / threads: 1)', `${(def.rate / one.rate).toFixed(2)}x`, '-', '-', `${cores}x ideal`, '']);
   rows.push(['verify', 'main thread alone: chain checks (signatures stubbed)', fmtRate(breakdown.chainOnlyPerSecond), 'raw verify', fmtRatio(breakdown.chainOnlyPerSecond / verify.oneThreadBaseline.rate), '-', '']);
