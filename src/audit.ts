@@ -64,6 +64,9 @@ function keyObserver(inner: ExtraChecks | undefined) {
         signer.count++;
         signer.first ??= at;
         signer.last = at;
+        // SPEC §15.1: every key named in a key event is listed, even when the change was refused.
+        const named = isKeyEventType(event.type) ? (event.payload as { key?: unknown } | null)?.key : undefined;
+        if (typeof named === 'string' && /^[0-9a-f]{64}$/.test(named)) tally(named);
         if (event.seq === 0 || isKeyEventType(event.type)) {
           const before = event.authority;
           const after = projectAuthority(event, event.seq === 0 ? null : before).authority;
