@@ -23,3 +23,6 @@ export { SigningKey } from './crypto/keys.js';
 export { VerifyingKey, verifySignature } from './crypto/ed25519.js';
 export { encodeCanonical, decodeCanonical } from './codec/canonical.js';
 export { FORMAT_VERSION, DEFAULT_MAX_EVENT_BYTES } from './event/format.js';
+export type { Records } from './records.js';
+export type { Keys } from './keys.js';
+export type { AuditReport, KeyAudit, RoleChange, RecordSignature, KeyStanding, Role, RecordVersion, RecordHistoryEntry } from './ledger.js';

@@ -21,9 +21,10 @@ import { createProjectionChecker } from './projections/check.js';
 import { INDEX_NAMES, type IndexWrite, type RecordHead } from './projections/indexes.js';
 import { projectAuthority, projectEvent, recordEventOf } from './projections/project.js';
 import { readAuthority, readRecordHead, seqAtTime } from './projections/queries.js';
-import { decideKey, describeKey, genesisAuthority, judgeAuthor, type Authority, type KeyStanding, type Role } from './domain/keys.js';
+import { describeKey, genesisAuthority, judgeAuthor, type Authority, type KeyStanding } from './domain/keys.js';
 import { Records, type DecideContext, type RecordSnapshot, type RecordVersion } from './records.js';
 import { auditEntries, checkSignature, type AuditReport, type RecordSignature } from './audit.js';
+import { Keys } from './keys.js';
 
 export type { JsonValue } from './event/event.js';
 export type { RecordVersion, RecordHistoryEntry, RecordCommandOptions, ReadRecordOptions } from './records.js';
@@ -677,47 +678,4 @@ function checkMaxEventBytes(value: number | undefined): number {
     throw new LedgerError('INVALID_ARGUMENT', `maxEventBytes must be an integer from 256 to ${DEFAULT_MAX_EVENT_BYTES}, got ${String(value)}`);
   }
   return value;
-}
-
-/** What Keys needs from the ledger. */
-interface KeysHost {
-  submit(build: (context: DecideContext) => Promise<readonly AppendInput[]>): Promise<AppendResult[]>;
-  authority(): Authority;
-  readAuthority(point?: LedgerPoint): Promise<Authority>;
-  assertReadable(): void;
-}
-
-/** The keys API of the façade (SPEC §14): changes go through the group commit, decided by domain/keys. */
-export class Keys {
-  readonly #host: KeysHost;
-
-  constructor(host: KeysHost) {
-    this.#host = host;
-  }
-
-  /**
-   * Authorises `publicKeyHex` with a role (or changes an active key's role or name). Only admins may.
-   * @throws LedgerError KEY_NOT_AUTHORIZED, KEY_WEAK, KEY_REVOKED, KEY_UNCHANGED, LAST_ADMIN, INVALID_ARGUMENT.
-   * @example await ledger.keys.add(aliceHex, { role: 'writer', name: 'alice' });
-   */
-  async add(publicKeyHex: string, options: { role: Role; name?: string }): Promise<AppendResult> {
-    const [result] = await this.#host.submit(async (context) => [decideKey({ op: 'add', key: publicKeyHex, role: options.role, name: options.name }, context.authority(), context.author)]);
-    return result!;
-  }
-
-  /**
-   * Revokes a key for good; events it signed before stay valid (SPEC §14.3). The last admin cannot be revoked.
-   * @throws LedgerError KEY_NOT_AUTHORIZED, KEY_NOT_FOUND, KEY_REVOKED, LAST_ADMIN, INVALID_ARGUMENT.
-   */
-  async revoke(publicKeyHex: string, options: { reason?: string } = {}): Promise<AppendResult> {
-    const [result] = await this.#host.submit(async (context) => [decideKey({ op: 'revoke', key: publicKeyHex, reason: options.reason }, context.authority(), context.author)]);
-    return result!;
-  }
-
-  /** Every key known now, or just after a point, revoked ones included, in key order. */
-  async list(options: { at?: LedgerPoint } = {}): Promise<KeyStanding[]> {
-    this.#host.assertReadable();
-    const authority = await this.#host.readAuthority(options.at);
-    return [...authority.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-  }
 }

@@ -22,6 +22,7 @@ const LAYER: Record<string, number> = {
   'ledger.ts': 5,
   'records.ts': 5,
   'audit.ts': 5,
+  'keys.ts': 5,
   'index.ts': 6,
   cli: 7,
 };
