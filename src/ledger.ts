@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { equalBytes, fromHex, readUint64be, toHex } from './bytes.js';
-import { verifyChain, type HeadRef } from './chain/verify.js';
+import { verifyChain, type HeadRef, type StoredFacts } from './chain/verify.js';
 import type { VerifyFailure } from './chain/failures.js';
 import { assertJsonValue } from './codec/canonical.js';
 import { checkPublicKey } from './crypto/ed25519.js';
@@ -297,29 +297,26 @@ export class Ledger {
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
     this.#assertOpen();
     const expectHead = options.expectHead === undefined ? undefined : toHeadRef(options.expectHead);
-    const [meta, head] = await Promise.all([readOrNull(() => this.#store.readMeta()), readOrNull(() => this.#store.readHead())]);
-    const total = head === null ? 0 : head.seq + 1;
+    const stored = await this.#storedFacts();
+    const total = stored.head === null ? 0 : stored.head.seq + 1;
     const threads = options.threads ?? (total >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1);
     const pool = VerifyPool.create({ threads });
-    const rebuilding = await this.#store.isRebuilding().catch(() => false);
     try {
       const report = await verifyChain(this.#store.entries(), {
         verifySignatures: (jobs) => pool.verify(jobs),
         extraChecks: createProjectionChecker(this.#store, { eventTime: (seq) => this.#storedEventTime(seq) }),
-        stored: { head, ledgerId: meta?.ledgerId ?? null, owner: meta?.owner ?? null },
+        stored,
         expectHead,
         maxEventBytes: this.#maxEventBytes,
         maxFailures: options.maxFailures,
         onProgress: options.onProgress === undefined ? undefined : (checked) => options.onProgress!(checked, Math.max(total, checked)),
       });
-      const failures = [...report.failures];
-      if (rebuilding) failures.push({ seq: null, code: 'PROJECTION_MISMATCH', message: 'a rebuild was interrupted, so the projections are incomplete; run `provledger rebuild`' });
       return {
-        ok: report.ok && !rebuilding,
+        ok: report.ok,
         checked: report.checked,
         head: report.head === null ? null : { seq: report.head.seq, hash: toHex(report.head.hash) },
-        failures,
-        failureCount: report.failureCount + (rebuilding ? 1 : 0),
+        failures: report.failures,
+        failureCount: report.failureCount,
       };
     } finally {
       await pool.close();
@@ -334,15 +331,15 @@ export class Ledger {
    */
   async audit(options: { reference?: boolean; onProgress?: (checked: number, total: number) => void; maxFailures?: number; threads?: number } = {}): Promise<AuditReport> {
     this.#assertOpen();
-    const [meta, head] = await Promise.all([readOrNull(() => this.#store.readMeta()), readOrNull(() => this.#store.readHead())]);
-    const total = head === null ? 0 : head.seq + 1;
+    const stored = await this.#storedFacts();
+    const total = stored.head === null ? 0 : stored.head.seq + 1;
     const pool = VerifyPool.create({ threads: options.threads ?? (total >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1) });
     try {
       return await auditEntries({
         entries: this.#store.entries(),
         verifySignatures: (jobs) => pool.verify(jobs),
         extraChecks: createProjectionChecker(this.#store, { eventTime: (seq) => this.#storedEventTime(seq) }),
-        stored: { head, ledgerId: meta?.ledgerId ?? null, owner: meta?.owner ?? null },
+        stored,
         maxEventBytes: this.#maxEventBytes,
         maxFailures: options.maxFailures,
         reference: options.reference,
@@ -549,6 +546,16 @@ export class Ledger {
     }
   }
 
+  /** The facts stored beside the log, as read now, for verify and audit to check (SPEC §7.1 step 9). */
+  async #storedFacts(): Promise<StoredFacts> {
+    const [meta, head, rebuilding] = await Promise.all([
+      readOrNull(() => this.#store.readMeta()),
+      readOrNull(() => this.#store.readHead()),
+      this.#store.isRebuilding().catch(() => false),
+    ]);
+    return { head, ledgerId: meta?.ledgerId ?? null, owner: meta?.owner ?? null, formatVersion: meta?.formatVersion ?? null, rebuilding };
+  }
+
   /** The time of the stored event at `seq`, if it decodes; for naming stray time-index entries. */
   async #storedEventTime(seq: number): Promise<number | undefined> {
     const bytes = await this.#store.get(seq);
@@ -602,6 +609,7 @@ async function inspectStore(store: LogStore): Promise<[StoredMeta | null, Stored
   const meta = await readOrNull(() => store.readMeta());
   const head = await readOrNull(() => store.readHead());
   if (meta === null) return [null, head, 'the store holds no readable ledger facts (was `init` interrupted?)'];
+  if (meta.formatVersion !== FORMAT_VERSION) return [meta, head, `the store says format version ${meta.formatVersion}, and this provledger writes version ${FORMAT_VERSION}`];
   if (head === null) return [meta, null, 'the store holds no readable head'];
   const tail = await store.get(head.seq);
   if (tail === undefined || !equalBytes(eventHash(tail), head.hash)) return [meta, head, `the stored head does not match event ${head.seq}`];

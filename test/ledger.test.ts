@@ -5,6 +5,7 @@ import { Ledger, LedgerError, type AppendInput } from '../src/index.js';
 import { LevelLogStore } from '../src/log/level-store.js';
 import { otherKey, ownerKey } from './helpers/events.js';
 import { editStore, seqKey } from './helpers/raw-store.js';
+import { encodeCanonical } from '../src/codec/canonical.js';
 import { withTempDir } from './helpers/tmp.js';
 
 const note = (n: number): AppendInput => ({ type: 'app.note', payload: { n } });
@@ -190,6 +191,21 @@ describe('SPEC §7: tampering with stored bytes is detected', () => {
         expect(report.failures.map((f) => `${f.code}@${f.seq}`)).toEqual(['HEAD_MISMATCH@1', 'PROJECTION_MISMATCH@2']);
       } finally {
         await damaged.close();
+      }
+    });
+  });
+
+  it('reports a changed stored format version (META_MISMATCH) and refuses to append', async () => {
+    await withLedger(async (ledger, dir) => {
+      const id = ledger.id!;
+      await ledger.close();
+      await editStore(dir, ({ meta }) => meta.put(new TextEncoder().encode('ledger'), encodeCanonical({ id, owner: ownerKey.publicKey, version: 2 })));
+      const reopened = await Ledger.open(dir, { key: ownerKey });
+      try {
+        await expectCode(reopened.append(note(1)), 'STORE_CORRUPT');
+        expect((await reopened.verify()).failures.map((f) => `${f.code}@${f.seq}`)).toEqual(['META_MISMATCH@null']);
+      } finally {
+        await reopened.close();
       }
     });
   });

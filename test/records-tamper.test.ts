@@ -220,6 +220,9 @@ describe('SPEC §12.5: an interrupted rebuild is detected until a rebuild comple
       await editStore(dir, ({ meta }) => meta.put(new TextEncoder().encode('rebuilding'), new Uint8Array([1])));
       expect(await findings(dir)).toEqual({ ok: false, failures: [[null, 'PROJECTION_MISMATCH']] });
       await withLedger(dir, async (ledger) => {
+        // Audit finds everything verify finds (SPEC §15.1), this included.
+        const audit = await ledger.audit();
+        expect({ ok: audit.ok, problems: audit.problems.map((p) => [p.seq, p.code]) }).toEqual({ ok: false, problems: [[null, 'PROJECTION_MISMATCH']] });
         expect(await codeOf(() => ledger.append({ type: 'app.note', payload: {} }))).toBe('STORE_CORRUPT');
         expect(await codeOf(() => ledger.records.create('dataset', {}, { id: 'new' }))).toBe('STORE_CORRUPT');
         expect(await codeOf(() => ledger.records.get('resnet'))).toBe('STORE_CORRUPT');
@@ -241,7 +244,7 @@ describe('SPEC §12.5: an interrupted rebuild is detected until a rebuild comple
   });
 });
 
-describe('SPEC §6: record writes need the owner key and an intact store, like append', () => {
+describe('SPEC §6: record writes need an active key and an intact store, like append', () => {
   it('a key that is not the owner, or no key, is refused and writes nothing', async () => {
     await withBaseLedger(async (dir) => {
       const other = await Ledger.open(dir, { key: otherKey, sync: false });

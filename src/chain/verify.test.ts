@@ -130,7 +130,7 @@ describe('SPEC §4.1 / §7.1 step 7: the genesis', () => {
   });
 });
 
-describe('SPEC §6 / §7.1 step 7: only the owner writes', () => {
+describe('SPEC §6 / §7.1 step 7: only active keys write', () => {
   it('reports UNAUTHORIZED for a validly signed event by another key', async () => {
     const events = buildChain([{}, { key: otherKey }, {}]);
     expect(codes(await verify(toEntries(events)))).toEqual(['UNAUTHORIZED@2']);
@@ -179,7 +179,7 @@ describe('SPEC §7.1 step 8: signatures', () => {
 describe('SPEC §7.1 step 9: stored facts agree with the log', () => {
   const events = buildChain(specs(2));
   const head = { seq: 2, hash: events[2]!.hash };
-  const stored = { head, ledgerId: LEDGER_ID, owner: ownerKey.publicKey };
+  const stored = { head, ledgerId: LEDGER_ID, owner: ownerKey.publicKey, formatVersion: 1, rebuilding: false };
 
   it('accepts matching facts', async () => {
     expect((await verify(toEntries(events), { stored })).ok).toBe(true);
@@ -191,9 +191,14 @@ describe('SPEC §7.1 step 9: stored facts agree with the log', () => {
     }
   });
 
-  it('reports META_MISMATCH for a different ledger id or owner', async () => {
+  it('reports META_MISMATCH for a different ledger id, owner or format version', async () => {
     expect(codes(await verify(toEntries(events), { stored: { ...stored, ledgerId: 'x' } }))).toEqual(['META_MISMATCH@null']);
     expect(codes(await verify(toEntries(events), { stored: { ...stored, owner: otherKey.publicKey } }))).toEqual(['META_MISMATCH@null']);
+    expect(codes(await verify(toEntries(events), { stored: { ...stored, formatVersion: 0 } }))).toEqual(['META_MISMATCH@null']);
+  });
+
+  it('reports PROJECTION_MISMATCH while a rebuild is marked as interrupted (SPEC §12.5)', async () => {
+    expect(codes(await verify(toEntries(events), { stored: { ...stored, rebuilding: true } }))).toEqual(['PROJECTION_MISMATCH@null']);
   });
 });
 

@@ -8,7 +8,7 @@ import { equalBytes, readUint64be, toHex } from '../bytes.js';
 import { VerifyingKey } from '../crypto/ed25519.js';
 import { isLedgerError } from '../errors.js';
 import { eventHash as hashOf, openEvent, type JsonValue, type SealedEvent } from '../event/event.js';
-import { DEFAULT_MAX_EVENT_BYTES, GENESIS_PREV, GENESIS_TYPE } from '../event/format.js';
+import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE } from '../event/format.js';
 import { readGenesis } from '../event/genesis.js';
 import { evolveAuthority, genesisAuthority, isKeyEventType, judgeAuthor, judgeKeyEvent, type Authority } from '../domain/keys.js';
 import type { FailureCode, VerifyFailure } from './failures.js';
@@ -56,11 +56,22 @@ export interface ExtraChecks {
   finish(): Promise<VerifyFailure[]>;
 }
 
+/** What the store keeps beside the log (SPEC §8.1), each checked against it in step 9. */
+export interface StoredFacts {
+  readonly head: HeadRef | null;
+  readonly ledgerId: string | null;
+  readonly owner: Uint8Array | null;
+  /** The stored format version; must be FORMAT_VERSION. */
+  readonly formatVersion: number | null;
+  /** A rebuild started and did not finish: the projections are incomplete (SPEC §12.5). */
+  readonly rebuilding: boolean;
+}
+
 export interface ChainVerifyOptions {
   readonly verifySignatures: SignatureVerifier;
   readonly extraChecks?: ExtraChecks;
   /** Facts the store keeps beside the log; each must agree with the log (SPEC §7.1 step 9). */
-  readonly stored?: { readonly head: HeadRef | null; readonly ledgerId: string | null; readonly owner: Uint8Array | null };
+  readonly stored?: StoredFacts;
   /** An earlier head, kept elsewhere: the event at its seq must still have its hash. */
   readonly expectHead?: HeadRef;
   readonly maxEventBytes?: number;
@@ -313,6 +324,12 @@ function finalChecks(state: ChainState, options: ChainVerifyOptions, expectHeadS
     }
     if ((stored.owner === null) !== (state.owner === null) || (stored.owner !== null && state.owner !== null && !equalBytes(stored.owner, state.owner))) {
       failures.push({ seq: null, code: 'META_MISMATCH', message: 'the stored owner key differs from the one the genesis names' });
+    }
+    if (stored.formatVersion !== FORMAT_VERSION) {
+      failures.push({ seq: null, code: 'META_MISMATCH', message: `the stored format version is ${stored.formatVersion ?? 'missing'}, not ${FORMAT_VERSION}` });
+    }
+    if (stored.rebuilding) {
+      failures.push({ seq: null, code: 'PROJECTION_MISMATCH', message: 'a rebuild was interrupted, so the projections are incomplete; run `provledger rebuild`' });
     }
   }
   return failures;

@@ -113,7 +113,7 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
 
   program
     .command('verify')
-    .description('check every event, link, time, signature and the stored head; exit 1 if anything is wrong')
+    .description('check every event (bytes, link, time, signature, who signed it and whether they were allowed to), the stored head and ledger facts, and every projection; exit 1 if anything is wrong')
     .option('--expect-head <seq:hash>', 'fail unless the ledger still contains this head (from an earlier `head`)')
     .action(async (options: { expectHead?: string }, command: Command) => {
       const global = flags(command);

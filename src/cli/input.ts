@@ -118,7 +118,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z
 
 /**
  * Parses `--at`/`--to`: a seq (digits) or an ISO 8601 time with a zone (`2026-03-01T12:00:00Z`,
- * `...+02:00`); a bare date means 00:00 UTC that day (SPEC §13.2).
+ * `...+02:00`); a bare date means 00:00 UTC that day (SPEC §11.5).
  */
 export function parsePoint(value: string, flag: string): { seq: number } | { timeMs: number } {
   if (/^\d+$/.test(value)) return { seq: parseSeq(value, flag) };

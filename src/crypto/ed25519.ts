@@ -12,7 +12,8 @@
  * and then the signature equation holds. RFC 8032 leaves 3-7 and the choice between the cofactored and the
  * cofactorless equation open, so real libraries disagree on hundreds of edge vectors; once A and R are
  * canonical and of prime order the two equations are equivalent, and node:crypto and @noble/ed25519 agree on
- * every vector in fixtures/ed25519 (shared/notes/dependencies.md §1.5).
+ * every vector in fixtures/ed25519 (SPEC §2.3; fixtures/ed25519/README.md). SPEC §2.3 groups the same checks
+ * as its rules 1-6: this header's 1-2 are its 1-2, 3 and 5-6 are §2.2's key rules, 4 and 7 its 4-5.
  *
  * The key rules (length, 3, 5, 6) run once, when bytes become a VerifyingKey, and the verdict is cached.
  * Backends: 'node' (OpenSSL through node:crypto, the fast path) and 'noble' (@noble/ed25519, the reference).
@@ -77,14 +78,15 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 /** Vetted keys (and the reasons for rejected ones) by hex; bounded so hostile input cannot grow it forever. */
 const KEY_CACHE_LIMIT = 1024;
 
+/** Messages cite the key rules as SPEC §2.2 numbers them (the header's 1-7 are the signature rule's). */
 const KEY_REJECTION_MESSAGES: Record<KeyRejection, string> = {
-  BAD_LENGTH: `an Ed25519 public key is ${PUBLIC_KEY_LENGTH} bytes (rule 1)`,
+  BAD_LENGTH: `an Ed25519 public key is ${PUBLIC_KEY_LENGTH} bytes (SPEC §2.2 rule 1)`,
   NOT_CANONICAL:
-    'the public key is not the canonical encoding of a curve point (rule 3, RFC 8032 §5.1.3); refusing it keeps one key from having several byte forms',
+    'the public key is not the canonical encoding of a curve point (SPEC §2.2 rule 2, RFC 8032 §5.1.3); refusing it keeps one key from having several byte forms',
   SMALL_ORDER:
-    'the public key is a point of small order (rule 5); with such a key one signature can verify for many messages',
+    'the public key is a point of small order (SPEC §2.2 rule 3); with such a key one signature can verify for many messages',
   NOT_PRIME_ORDER:
-    'the public key has a small-order component, so it is not in the prime-order subgroup (rule 6); verifiers would disagree on its signatures',
+    'the public key has a small-order component, so it is not in the prime-order subgroup (SPEC §2.2 rule 4); verifiers would disagree on its signatures',
 };
 
 /** Rule 2: is the 32-byte little-endian scalar strictly below L? Public data, so early exit is fine. */
