@@ -13,7 +13,7 @@ import type { SigningKey } from './crypto/keys.js';
 import { VerifyPool } from './crypto/pool.js';
 import { LedgerError } from './errors.js';
 import { eventHash, isValidType, openEvent, sealEvent, type JsonValue, type SealedEvent } from './event/event.js';
-import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE, MAX_TYPE_LENGTH, RESERVED_NAMESPACES } from './event/format.js';
+import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE, MAX_TIME_MS, MAX_TYPE_LENGTH, RESERVED_NAMESPACES } from './event/format.js';
 import { genesisPayload } from './event/genesis.js';
 import { LevelLogStore } from './log/level-store.js';
 import type { LogStore, StoredHead, StoredMeta } from './log/store.js';
@@ -21,7 +21,7 @@ import { createProjectionChecker } from './projections/check.js';
 import { INDEX_NAMES, type IndexWrite, type RecordHead } from './projections/indexes.js';
 import { projectAuthority, projectEvent, recordEventOf } from './projections/project.js';
 import { readAuthority, readRecordHead, seqAtTime } from './projections/queries.js';
-import { describeKey, genesisAuthority, judgeAuthor, type Authority, type KeyStanding } from './domain/keys.js';
+import { describeKey, genesisAuthority, isKeyEventType, judgeAuthor, type Authority, type KeyStanding } from './domain/keys.js';
 import { Records, type DecideContext, type RecordSnapshot, type RecordVersion } from './records.js';
 import { auditEntries, checkSignature, type AuditReport, type RecordSignature } from './audit.js';
 import { Keys } from './keys.js';
@@ -113,6 +113,12 @@ export interface RebuildOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** Why a store that opened is not fit to append to; `projections` when its indexes cannot be trusted either. */
+interface Damage {
+  readonly reason: string;
+  readonly projections: boolean;
+}
+
 /** Below this many events, worker start-up costs more than it saves. */
 const PARALLEL_VERIFY_THRESHOLD = 2048;
 
@@ -124,7 +130,7 @@ export class Ledger {
   readonly #meta: StoredMeta | null;
   #head: StoredHead | null;
   /** Why appends are refused, when the store does not look like an intact ledger on open. */
-  #damage: string | null;
+  #damage: Damage | null;
   #queue: PendingAppend[] = [];
   #flushing = false;
   #closed = false;
@@ -135,7 +141,7 @@ export class Ledger {
   /** The keys valid now, kept in step with every commit (loaded from the `ka` projection on open). */
   #authority: Authority;
 
-  private constructor(store: LogStore, meta: StoredMeta | null, head: StoredHead | null, damage: string | null, authority: Authority, options: LedgerOptions) {
+  private constructor(store: LogStore, meta: StoredMeta | null, head: StoredHead | null, damage: Damage | null, authority: Authority, options: LedgerOptions) {
     this.#store = store;
     this.#authority = authority;
     this.#meta = meta;
@@ -162,7 +168,7 @@ export class Ledger {
   /** Projections may be read unless a rebuild was interrupted (SPEC §12.5). */
   #assertReadable(): void {
     this.#assertOpen();
-    if (this.#damage?.includes('rebuild') === true) throw new LedgerError('STORE_CORRUPT', `refusing to read records: ${this.#damage}`);
+    if (this.#damage?.projections === true) throw new LedgerError('STORE_CORRUPT', `refusing to read records: ${this.#damage.reason}`);
   }
 
   /**
@@ -205,8 +211,14 @@ export class Ledger {
     const store = await LevelLogStore.open(dir, { create: false, waitMs: options.waitMs, sync: options.sync });
     try {
       const [meta, head, damage] = await inspectStore(store);
-      const authority = await readAuthority(store).catch(() => new Map<string, KeyStanding>());
-      return new Ledger(store, meta, head, damage, authority, options);
+      let authority: Authority = new Map<string, KeyStanding>();
+      let authorityDamage: Damage | null = null;
+      try {
+        authority = await readAuthority(store);
+      } catch {
+        authorityDamage = { reason: 'the key-authority index is unreadable; run `provledger rebuild`', projections: true };
+      }
+      return new Ledger(store, meta, head, damage ?? authorityDamage, authority, options);
     } catch (error) {
       await store.close();
       throw error;
@@ -245,9 +257,16 @@ export class Ledger {
   async appendMany(inputs: readonly AppendInput[]): Promise<AppendResult[]> {
     this.#assertWritable();
     if (!Array.isArray(inputs)) throw new TypeError('appendMany: inputs must be an array');
-    inputs.forEach((input, index) => assertAppendInput(input, inputs.length > 1 ? `inputs[${index}]` : 'input'));
-    if (inputs.length === 0) return [];
-    const frozen = [...inputs];
+    // Validated copies: a caller who changes an input (or a getter that answers differently) after this point
+    // cannot change what is signed (security review).
+    const frozen = inputs.map((input, index) => {
+      const name = inputs.length > 1 ? `inputs[${index}]` : 'input';
+      assertAppendInput(input, name);
+      const copy: AppendInput = { type: input.type, payload: structuredClone(input.payload) };
+      assertAppendInput(copy, name);
+      return copy;
+    });
+    if (frozen.length === 0) return [];
     return this.#submit(async () => frozen);
   }
 
@@ -411,16 +430,29 @@ export class Ledger {
       let authority: Authority | null = null;
       const pending = new Map<string, RecordHead>();
       const priorOf = async (id: string) => pending.get(id) ?? (await readRecordHead(this.#store, id));
-      for await (const event of this.events()) {
+      for await (const entry of this.#store.entries()) {
+        done++;
+        // An event that does not decode is skipped: it has no projection, and verify reports it (SPEC §12.5).
+        const seq = readUint64be(entry.key);
+        let sealed: SealedEvent;
+        try {
+          if (seq === undefined) continue;
+          sealed = openEvent(entry.value, this.#maxEventBytes);
+        } catch {
+          continue;
+        }
+        const body = sealed.body;
+        const event = { seq, ts: body.ts, type: body.type, payload: body.payload, author: toHex(body.author) };
         const record = recordEventOf(event);
         const valid = typeof record === 'string' ? null : record;
-        const { writes, head } = projectEvent({ seq: event.seq, ts: event.timeMs, type: event.type, payload: event.payload }, valid, valid === null ? null : await priorOf(valid.id));
+        const { writes, head } = projectEvent(event, valid, valid === null ? null : await priorOf(valid.id));
         batch.push(...writes);
         if (valid !== null && head !== null) pending.set(valid.id, head);
-        const keyed = projectAuthority({ seq: event.seq, type: event.type, payload: event.payload, author: event.author }, authority);
+        // Changes to who may write count only with a valid signature, exactly as verify judges them (SPEC §14.3).
+        const authoritySigned = seq === 0 || isKeyEventType(body.type) ? checkSignature(event.author, sealed.signature, sealed.signedMessage, false) : undefined;
+        const keyed = projectAuthority({ ...event, authoritySigned }, authority);
         batch.push(...keyed.writes);
         authority = keyed.authority;
-        done++;
         if (batch.length >= 4000) {
           await put(batch);
           batch = [];
@@ -591,7 +623,7 @@ export class Ledger {
 
   #assertWritable(): void {
     this.#assertOpen();
-    if (this.#damage !== null) throw new LedgerError('STORE_CORRUPT', `refusing to append: ${this.#damage}; run \`provledger verify\` for details`);
+    if (this.#damage !== null) throw new LedgerError('STORE_CORRUPT', `refusing to append: ${this.#damage.reason}; run \`provledger verify\` for details`);
     if (this.#key === undefined) throw new LedgerError('USAGE', 'appending needs a signing key; pass --key FILE or set PROVLEDGER_KEY');
     const problem = judgeAuthor(this.#authority, this.#key.publicKeyHex, 'app.any');
     if (problem !== null) {
@@ -605,17 +637,26 @@ export class Ledger {
 }
 
 /** Reads meta and head and checks they fit the log's tail; returns why not, instead of throwing. */
-async function inspectStore(store: LogStore): Promise<[StoredMeta | null, StoredHead | null, string | null]> {
+async function inspectStore(store: LogStore): Promise<[StoredMeta | null, StoredHead | null, Damage | null]> {
   const meta = await readOrNull(() => store.readMeta());
   const head = await readOrNull(() => store.readHead());
-  if (meta === null) return [null, head, 'the store holds no readable ledger facts (was `init` interrupted?)'];
-  if (meta.formatVersion !== FORMAT_VERSION) return [meta, head, `the store says format version ${meta.formatVersion}, and this provledger writes version ${FORMAT_VERSION}`];
-  if (head === null) return [meta, null, 'the store holds no readable head'];
+  const damaged = (reason: string, projections = false): Damage => ({ reason, projections });
+  if (meta === null) return [null, head, damaged('the store holds no readable ledger facts (was `init` interrupted?)')];
+  if (meta.formatVersion !== FORMAT_VERSION) return [meta, head, damaged(`the store says format version ${meta.formatVersion}, and this provledger writes version ${FORMAT_VERSION}`)];
+  if (head === null) return [meta, null, damaged('the store holds no readable head')];
   const tail = await store.get(head.seq);
-  if (tail === undefined || !equalBytes(eventHash(tail), head.hash)) return [meta, head, `the stored head does not match event ${head.seq}`];
-  if ((await store.get(head.seq + 1)) !== undefined) return [meta, head, `the log holds events after the stored head ${head.seq}`];
-  if (await store.isRebuilding()) return [meta, head, 'a rebuild of the projections was interrupted; run `provledger rebuild`'];
+  if (tail === undefined || !equalBytes(eventHash(tail), head.hash) || storedTime(tail) !== head.ts) return [meta, head, damaged(`the stored head does not match event ${head.seq}`)];
+  if ((await store.lastSeq()) !== head.seq) return [meta, head, damaged(`the log holds entries after the stored head ${head.seq}`)];
+  if (await store.isRebuilding()) return [meta, head, damaged('a rebuild of the projections was interrupted; run `provledger rebuild`', true)];
   return [meta, head, null];
+}
+
+function storedTime(bytes: Uint8Array): number | undefined {
+  try {
+    return openEvent(bytes).body.ts;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readOrNull<T>(read: () => Promise<T | null>): Promise<T | null> {
@@ -675,7 +716,7 @@ function toHeadRef(head: { seq: number; hash: string }): HeadRef {
 
 function readClock(clock: () => number, notBefore: number): number {
   const now = clock();
-  if (!Number.isSafeInteger(now) || now < 0) throw new LedgerError('CLOCK_INVALID', `the clock returned ${String(now)}, not a time in whole milliseconds`);
+  if (!Number.isSafeInteger(now) || now < 0 || now > MAX_TIME_MS) throw new LedgerError('CLOCK_INVALID', `the clock returned ${String(now)}, not a time in whole milliseconds up to ${MAX_TIME_MS}`);
   // SPEC §4.3: times never go backwards; a clock that steps back is clamped to the previous event's time.
   return Math.max(now, notBefore);
 }

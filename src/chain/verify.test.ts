@@ -178,15 +178,16 @@ describe('SPEC §7.1 step 8: signatures', () => {
 
 describe('SPEC §7.1 step 9: stored facts agree with the log', () => {
   const events = buildChain(specs(2));
-  const head = { seq: 2, hash: events[2]!.hash };
+  const head = { seq: 2, hash: events[2]!.hash, ts: events[2]!.body.ts };
   const stored = { head, ledgerId: LEDGER_ID, owner: ownerKey.publicKey, formatVersion: 1, rebuilding: false };
 
   it('accepts matching facts', async () => {
     expect((await verify(toEntries(events), { stored })).ok).toBe(true);
   });
 
-  it('reports HEAD_MISMATCH for a stored head that is behind, ahead or missing', async () => {
-    for (const wrong of [{ seq: 1, hash: events[1]!.hash }, { seq: 3, hash: events[2]!.hash }, null]) {
+  it('reports HEAD_MISMATCH for a stored head that is behind, ahead, has another time, or is missing', async () => {
+    const ts = events[2]!.body.ts;
+    for (const wrong of [{ seq: 1, hash: events[1]!.hash, ts }, { seq: 3, hash: events[2]!.hash, ts }, { ...head, ts: ts + 1 }, null]) {
       expect(codes(await verify(toEntries(events), { stored: { ...stored, head: wrong } }))).toEqual(['HEAD_MISMATCH@2']);
     }
   });

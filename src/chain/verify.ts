@@ -14,6 +14,9 @@ import { evolveAuthority, genesisAuthority, isKeyEventType, judgeAuthor, judgeKe
 import type { FailureCode, VerifyFailure } from './failures.js';
 
 const MAX_CHUNKS_IN_FLIGHT = 2;
+/** A chunk also ends at this many stored bytes, so 1 MiB events do not hold gigabytes in flight. */
+const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
+const MAX_MESSAGE = 300;
 
 /** What later checks (projections, audit) see of each event that decoded. */
 export interface DecodedEvent {
@@ -25,6 +28,8 @@ export interface DecodedEvent {
   readonly author: string;
   /** The authority just before this event, by which it was judged (SPEC §14.3). */
   readonly authority: Authority;
+  /** For events that change the authority (genesis, key events): whether the signature is valid. */
+  readonly authoritySigned?: boolean;
 }
 
 /** One stored entry: the raw storage key and the raw stored value. */
@@ -58,7 +63,7 @@ export interface ExtraChecks {
 
 /** What the store keeps beside the log (SPEC §8.1), each checked against it in step 9. */
 export interface StoredFacts {
-  readonly head: HeadRef | null;
+  readonly head: (HeadRef & { readonly ts: number }) | null;
   readonly ledgerId: string | null;
   readonly owner: Uint8Array | null;
   /** The stored format version; must be FORMAT_VERSION. */
@@ -107,6 +112,8 @@ interface ChainState {
   last: HeadRef | null;
   /** The keys allowed to write, folded from key events; null until a valid genesis is seen. */
   authority: Authority | null;
+  /** The time of the last event read, for the stored head's check. */
+  lastTs: number | null;
 }
 
 interface PendingSignature extends SignatureJob {
@@ -126,14 +133,16 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
   const maxFailures = options.maxFailures ?? 1000;
   const chunkSize = options.chunkSize ?? 1024;
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const state: ChainState = { expectedSeq: 0, prevHash: null, prevTs: 0, owner: null, ledgerId: null, last: null, authority: null };
+  const state: ChainState = { expectedSeq: 0, prevHash: null, prevTs: 0, owner: null, ledgerId: null, last: null, authority: null, lastTs: null };
   const failures: VerifyFailure[] = [];
   let failureCount = 0;
   let checked = 0;
   let expectHeadSeen = false;
   const report = (failure: VerifyFailure): void => {
     failureCount++;
-    if (failures.length < maxFailures) failures.push(failure);
+    // Messages quote attacker-controlled bytes (keys, payload paths): keep the report bounded (security review).
+    const message = failure.message.length > MAX_MESSAGE ? `${failure.message.slice(0, MAX_MESSAGE)}…` : failure.message;
+    if (failures.length < maxFailures) failures.push({ ...failure, message });
   };
 
   // Signatures of chunk k are checked while later chunks are decoded; each chunk's failures are merged only
@@ -141,11 +150,13 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
   let inFlight: Promise<void> = Promise.resolve();
   const unfinished: Promise<void>[] = [];
   let chunk: StoredEntry[] = [];
+  let chunkBytes = 0;
   const flush = async (): Promise<void> => {
     const result = checkChunk(state, chunk, maxEventBytes, options.expectHead);
     if (result.expectHeadSeen) expectHeadSeen = true;
     checked += chunk.length;
     chunk = [];
+    chunkBytes = 0;
     const signatures = result.jobs.length > 0 ? options.verifySignatures(result.jobs) : Promise.resolve([]);
     const previous = inFlight;
     // Extra checks read the stores sequentially, so chunk k's run only after chunk k-1's have finished.
@@ -183,7 +194,8 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
     }
     if (next.done === true) break;
     chunk.push(next.value);
-    if (chunk.length >= chunkSize) await flush();
+    chunkBytes += next.value.value.length;
+    if (chunk.length >= chunkSize || chunkBytes >= MAX_CHUNK_BYTES) await flush();
   }
   if (chunk.length > 0) await flush();
   await inFlight;
@@ -240,7 +252,18 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
     }
     const body = event.body;
     const authorHex = toHex(body.author);
-    decoded.push({ seq, ts: body.ts, type: body.type, payload: body.payload, author: authorHex, authority: state.authority ?? new Map() });
+    let key: VerifyingKey | null = null;
+    let weakKey: unknown;
+    try {
+      key = VerifyingKey.fromBytes(body.author);
+    } catch (error) {
+      weakKey = error; // reported in step 8, its place in the pipeline
+    }
+    // Events that change who may write (the genesis, key events) take effect only with a valid signature, so
+    // they are checked here, in order, rather than in the parallel batch (SPEC §14.3). They are rare.
+    const changesAuthority = seq === 0 || isKeyEventType(body.type);
+    const authoritySigned = changesAuthority ? key !== null && key.verify(event.signature, event.signedMessage) : undefined;
+    decoded.push({ seq, ts: body.ts, type: body.type, payload: body.payload, author: authorHex, authority: state.authority ?? new Map(), authoritySigned });
 
     // Step 4: the event's own seq matches where it is stored.
     if (body.seq !== seq) fail(seq, 'SEQ_MISMATCH', `the event stored at ${seq} says it is event ${body.seq}`);
@@ -251,6 +274,7 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
     // Step 6: time never goes backwards.
     if (body.ts < state.prevTs) fail(seq, 'TIME_REVERSED', `event ${seq} has time ${body.ts}, before the previous event's ${state.prevTs}`);
     state.prevTs = Math.max(state.prevTs, body.ts);
+    state.lastTs = body.ts;
 
     // Step 7: genesis rules and who may write, judged by the keys valid just before this event (SPEC §4.1, §14.3).
     if (seq === 0) {
@@ -259,20 +283,21 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
       else {
         state.owner = genesis.owner;
         state.ledgerId = genesis.ledgerId;
-        state.authority = genesisAuthority(toHex(genesis.owner));
+        if (authoritySigned === true) state.authority = genesisAuthority(toHex(genesis.owner));
       }
     } else if (body.type === GENESIS_TYPE) {
       fail(seq, 'BAD_GENESIS', `event ${seq} is a second genesis`);
     } else if (state.authority !== null) {
-      judgeAuthority(state, seq, authorHex, body.type, body.payload, fail);
+      judgeAuthority(state, seq, authorHex, body.type, body.payload, authoritySigned !== false, fail);
     }
 
-    // Step 8: the signature, checked in parallel later.
-    let key: VerifyingKey;
-    try {
-      key = VerifyingKey.fromBytes(body.author);
-    } catch (error) {
-      fail(seq, 'WEAK_KEY', `event ${seq} is signed by a key that fails the key rules: ${errorMessage(error)}`);
+    // Step 8: the signature, checked in parallel later (or already, for the events above).
+    if (key === null) {
+      fail(seq, 'WEAK_KEY', `event ${seq} is signed by a key that fails the key rules: ${errorMessage(weakKey)}`);
+      continue;
+    }
+    if (authoritySigned !== undefined) {
+      if (!authoritySigned) fail(seq, 'BAD_SIGNATURE', `the signature of event ${seq} does not verify under key ${key.hex}`);
       continue;
     }
     jobs.push({ seq, signature: event.signature, message: event.signedMessage, key });
@@ -287,15 +312,15 @@ const AUTHOR_MESSAGES = {
 } as const;
 
 /** Step 7 for an event after the genesis: its author, and for a key event the change it makes. */
-function judgeAuthority(state: ChainState, seq: number, author: string, type: string, payload: JsonValue, fail: (seq: number, code: FailureCode, message: string) => void): void {
+function judgeAuthority(state: ChainState, seq: number, author: string, type: string, payload: JsonValue, signed: boolean, fail: (seq: number, code: FailureCode, message: string) => void): void {
   const authority = state.authority!;
   const problem = judgeAuthor(authority, author, type);
   if (problem !== null) fail(seq, problem, `event ${seq} is signed by ${author}, ${AUTHOR_MESSAGES[problem]}`);
   if (!isKeyEventType(type)) return;
   const event = judgeKeyEvent(authority, type, payload);
   if (typeof event === 'string') return fail(seq, 'BAD_KEY_EVENT', `event ${seq} is not a valid key change: ${event}`);
-  // A change by a key that may not make it has no effect on who may write.
-  if (problem === null) state.authority = evolveAuthority(authority, event, seq, author);
+  // A change by a key that may not make it, or without a valid signature, has no effect on who may write.
+  if (problem === null && signed) state.authority = evolveAuthority(authority, event, seq, author);
 }
 
 function finalChecks(state: ChainState, options: ChainVerifyOptions, expectHeadSeen: boolean): VerifyFailure[] {
@@ -312,7 +337,7 @@ function finalChecks(state: ChainState, options: ChainVerifyOptions, expectHeadS
   if (stored !== undefined) {
     const last = state.last;
     const head = stored.head;
-    if ((head === null) !== (last === null) || (head !== null && last !== null && (head.seq !== last.seq || !equalBytes(head.hash, last.hash)))) {
+    if ((head === null) !== (last === null) || (head !== null && last !== null && (head.seq !== last.seq || !equalBytes(head.hash, last.hash) || head.ts !== state.lastTs))) {
       failures.push({
         seq: last?.seq ?? null,
         code: 'HEAD_MISMATCH',

@@ -185,7 +185,7 @@ class Reader {
       const key = this.readText(this.readArgument(initial & 0x1f, keyStart), keyStart);
       // RFC 8949 §4.2.1: encoded keys in strictly increasing bytewise order (this also rules out duplicates).
       if (i > 0 && compareRanges(bytes, previousFrom, previousTo, keyStart, this.position) >= 0) {
-        throw nonCanonical(keyStart, `the map key ${JSON.stringify(key)} is out of order or duplicated`);
+        throw nonCanonical(keyStart, `the map key ${JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)} is out of order or duplicated`);
       }
       if (key === '__proto__') throw nonCanonical(keyStart, 'the map key "__proto__" is not allowed');
       previousFrom = keyStart;

@@ -13,6 +13,7 @@ import {
   FORMAT_VERSION,
   HASH_BYTES,
   HASH_DOMAIN,
+  MAX_TIME_MS,
   MAX_TYPE_LENGTH,
   PUBLIC_KEY_BYTES,
   SIGNATURE_BYTES,
@@ -127,7 +128,7 @@ function toEventBody(value: unknown): EventBody {
   const { v, seq, prev, ts, type, author, payload } = value;
   if (v !== FORMAT_VERSION) throw malformed(`unsupported format version ${String(v)}; this reader understands version ${FORMAT_VERSION}`);
   if (!isUint(seq)) throw malformed('"seq" must be a non-negative integer');
-  if (!isUint(ts)) throw malformed('"ts" must be a non-negative integer (milliseconds since the Unix epoch)');
+  if (!isUint(ts) || ts > MAX_TIME_MS) throw malformed(`"ts" must be an integer from 0 to ${MAX_TIME_MS} (milliseconds since the Unix epoch)`);
   if (!(prev instanceof Uint8Array) || prev.length !== HASH_BYTES) throw malformed(`"prev" must be a ${HASH_BYTES}-byte byte string`);
   if (!(author instanceof Uint8Array) || author.length !== PUBLIC_KEY_BYTES) throw malformed(`"author" must be a ${PUBLIC_KEY_BYTES}-byte byte string`);
   if (typeof type !== 'string' || !isValidType(type)) throw malformed('"type" does not follow the event type grammar');

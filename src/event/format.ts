@@ -33,6 +33,9 @@ export const RESERVED_NAMESPACES = ['ledger', 'key', 'record', 'link', 'checkpoi
 export const TYPE_PATTERN = /^[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)*$/;
 export const MAX_TYPE_LENGTH = 128;
 
+/** Largest event time: the last instant a JavaScript Date can hold (ECMA-262 §21.4.1.1), 8.64e15 ms. */
+export const MAX_TIME_MS = 8_640_000_000_000_000;
+
 /** Hash and key sizes in bytes. */
 export const HASH_BYTES = 32;
 export const PUBLIC_KEY_BYTES = 32;

@@ -7,7 +7,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Level, type BatchOperation } from 'level';
-import { toPlainBytes, uint64be } from '../bytes.js';
+import { readUint64be, toPlainBytes, uint64be } from '../bytes.js';
 import type { StoredEntry } from '../chain/verify.js';
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
 import { LedgerError } from '../errors.js';
@@ -120,15 +120,16 @@ export class LevelLogStore implements LogStore {
     if (bytes === undefined) return null;
     const value = decodeMetaRecord(bytes, 'head');
     const { seq, hash, ts } = value;
-    if (!isUint(seq) || !isUint(ts) || !(hash instanceof Uint8Array) || hash.length !== 32) throw corrupt('the stored head is malformed');
+    if (Object.keys(value).length !== 3 || !isUint(seq) || !isUint(ts) || !(hash instanceof Uint8Array) || hash.length !== 32) throw corrupt('the stored head is malformed');
     return { seq, hash, ts };
   }
 
   async readMeta(): Promise<StoredMeta | null> {
     const bytes = await this.#read(() => this.#meta.get(LEDGER_KEY));
     if (bytes === undefined) return null;
-    const { id, owner, version } = decodeMetaRecord(bytes, 'ledger');
-    if (typeof id !== 'string' || !(owner instanceof Uint8Array) || owner.length !== 32 || !isUint(version)) throw corrupt('the stored ledger facts are malformed');
+    const record = decodeMetaRecord(bytes, 'ledger');
+    const { id, owner, version } = record;
+    if (Object.keys(record).length !== 3 || typeof id !== 'string' || !(owner instanceof Uint8Array) || owner.length !== 32 || !isUint(version)) throw corrupt('the stored ledger facts are malformed');
     return { ledgerId: id, owner, formatVersion: version };
   }
 
@@ -213,6 +214,11 @@ export class LevelLogStore implements LogStore {
 
   async isRebuilding(): Promise<boolean> {
     return (await this.#read(() => this.#meta.get(REBUILDING_KEY))) !== undefined;
+  }
+
+  async lastSeq(): Promise<number | undefined> {
+    const [key] = await this.#read(() => this.#log.keys({ reverse: true, limit: 1 }).all());
+    return key === undefined ? undefined : (readUint64be(key) ?? -1);
   }
 
   async close(): Promise<void> {

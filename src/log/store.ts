@@ -47,6 +47,8 @@ export interface LogStore {
   readHead(): Promise<StoredHead | null>;
   readMeta(): Promise<StoredMeta | null>;
   get(seq: number): Promise<Uint8Array | undefined>;
+  /** The seq of the last log key (-1 for a key that is not a seq), or undefined for an empty log. */
+  lastSeq(): Promise<number | undefined>;
   /** Stored entries in key order, `from` and `to` inclusive. */
   entries(range?: { from?: number; to?: number }): AsyncIterable<StoredEntry>;
   /** Writes events, head, meta and index entries in one atomic batch. */

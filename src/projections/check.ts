@@ -7,8 +7,8 @@
  */
 import type { VerifyFailure } from '../chain/failures.js';
 import { equalBytes } from '../bytes.js';
-import { checkTransition, type RecordEvent } from '../domain/records.js';
-import { decodeHead, decodeKind, decodeVersion, INDEX_NAMES, keys, readTimeKey, type IndexName, type IndexReader } from './indexes.js';
+import { checkTransition, ID_PATTERN, type RecordEvent } from '../domain/records.js';
+import { decodeHead, decodeKind, decodeVersion, INDEX_NAMES, keyText, keys, readTimeKey, type IndexName, type IndexReader } from './indexes.js';
 import { projectAuthority, recordEventOf, type ProjectedEvent } from './project.js';
 import type { DecodedEvent } from '../chain/verify.js';
 
@@ -16,6 +16,8 @@ export interface ProjectionChecker {
   checkChunk(events: readonly DecodedEvent[]): Promise<VerifyFailure[]>;
   finish(): Promise<VerifyFailure[]>;
 }
+
+const MAX_NAMED_STRAYS = 100;
 
 export interface CheckerOptions {
   /** The time of the stored event at `seq`, or undefined; used only to name stray time-index entries. */
@@ -113,7 +115,11 @@ export function createProjectionChecker(reader: IndexReader, options: CheckerOpt
     let count = 0;
     for await (const entry of reader.indexEntries('rc')) {
       count++;
-      const id = new TextDecoder().decode(entry.key);
+      const id = keyText(entry.key);
+      if (id === undefined || !ID_PATTERN.test(id) || !equalBytes(keys.current(id), entry.key)) {
+        mismatch(null, 'the current-state index holds a key that is not a record id');
+        continue;
+      }
       const head = safely(() => decodeHead(entry.value, `current-state (rc) of ${id}`));
       if (typeof head === 'string') {
         mismatch(null, head);
@@ -144,14 +150,15 @@ export function createProjectionChecker(reader: IndexReader, options: CheckerOpt
 
   /** The slow path, only after a count mismatch: name each time entry that no stored event matches. */
   async function nameStrayTimeEntries(eventTime: (seq: number) => Promise<number | undefined>): Promise<boolean> {
-    let named = false;
+    let named = 0;
     for await (const entry of reader.indexEntries('ti')) {
       const parsed = readTimeKey(entry.key);
       if (parsed !== undefined && (await eventTime(parsed.seq)) === parsed.ts) continue;
+      // Bounded: a stuffed index must not make the report (or the time to build it) grow without limit.
+      if (++named > MAX_NAMED_STRAYS) return false;
       mismatch(parsed?.seq ?? null, `the time index holds an entry (${parsed === undefined ? 'malformed' : `time ${parsed.ts}, seq ${parsed.seq}`}) that no event implies`);
-      named = true;
     }
-    return named;
+    return named > 0;
   }
 
   return {

@@ -124,11 +124,28 @@ export function decodeKind(bytes: Uint8Array, what: string): number {
   return value['seq'];
 }
 
+/**
+ * Index keys hold UTF-8 text; decoding is strict and keeps a leading U+FEFF, so the text re-encodes to exactly
+ * the stored bytes. A lenient decoder would strip a byte-order mark and let two different stored keys name the
+ * same record (security review, SPEC §12.4).
+ */
+const strictText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of a key segment, or undefined when it is not valid UTF-8. */
+export function keyText(bytes: Uint8Array): string | undefined {
+  try {
+    return strictText.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Splits a `text ‖ 0x00 ‖ rest` key. */
 export function splitKey(key: Uint8Array): [string, Uint8Array] | undefined {
   const at = key.indexOf(0);
   if (at <= 0) return undefined;
-  return [new TextDecoder('utf-8', { fatal: true }).decode(key.subarray(0, at)), key.subarray(at + 1)];
+  const text = keyText(key.subarray(0, at));
+  return text === undefined ? undefined : [text, key.subarray(at + 1)];
 }
 
 export function readTimeKey(key: Uint8Array): { ts: number; seq: number } | undefined {

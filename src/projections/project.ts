@@ -50,7 +50,12 @@ export function projectEvent(event: ProjectedEvent, record: RecordEvent | null, 
  * The key-authority writes of one event (SPEC §14.4) and the authority after it. Only changes that the rules
  * accept are projected, by the same judgement verify applies, so `ka` always describes who could write.
  */
-export function projectAuthority(event: { seq: number; type: string; payload: JsonValue; author: string }, authority: Authority | null): { writes: IndexWrite[]; authority: Authority | null } {
+export function projectAuthority(
+  event: { seq: number; type: string; payload: JsonValue; author: string; authoritySigned?: boolean },
+  authority: Authority | null,
+): { writes: IndexWrite[]; authority: Authority | null } {
+  // A change to who may write takes effect only with a valid signature (SPEC §14.3); callers say whether it has one.
+  if (event.authoritySigned === false) return { writes: [], authority };
   if (event.type === GENESIS_TYPE && event.seq === 0) {
     const owner = (event.payload as { owner?: unknown } | null)?.owner;
     if (typeof owner !== 'string') return { writes: [], authority };

@@ -5,7 +5,8 @@
  */
 import { LedgerError } from '../errors.js';
 import type { Authority, KeyStanding } from '../domain/keys.js';
-import { decodeHead, decodeKind, decodeStanding, decodeVersion, keys, readTimeKey, splitKey, type IndexReader, type RecordHead, type VersionEntry } from './indexes.js';
+import { equalBytes } from '../bytes.js';
+import { decodeHead, decodeKind, decodeStanding, decodeVersion, keyText, keys, readTimeKey, splitKey, type IndexReader, type RecordHead, type VersionEntry } from './indexes.js';
 
 export async function readRecordHead(reader: IndexReader, id: string): Promise<RecordHead | null> {
   const bytes = await reader.indexGet('rc', keys.current(id));
@@ -62,7 +63,9 @@ export async function* recordsByKind(reader: IndexReader, kind?: string): AsyncI
     const parts = splitKey(entry.key);
     if (parts === undefined) throw new LedgerError('STORE_CORRUPT', 'the kind index holds a malformed key; run `provledger rebuild`');
     const [entryKind, idBytes] = parts;
-    yield { kind: entryKind, id: new TextDecoder().decode(idBytes), createSeq: decodeKind(entry.value, `kind (rk) of ${entryKind}`) };
+    const id = keyText(idBytes);
+    if (id === undefined || !equalBytes(keys.kind(entryKind, id), entry.key)) throw new LedgerError('STORE_CORRUPT', 'the kind index holds a malformed key; run `provledger rebuild`');
+    yield { kind: entryKind, id, createSeq: decodeKind(entry.value, `kind (rk) of ${entryKind}`) };
   }
 }
 
