@@ -260,10 +260,9 @@ export class Ledger {
     // Validated copies: a caller who changes an input (or a getter that answers differently) after this point
     // cannot change what is signed (security review).
     const frozen = inputs.map((input, index) => {
-      const name = inputs.length > 1 ? `inputs[${index}]` : 'input';
-      assertAppendInput(input, name);
-      const copy: AppendInput = { type: input.type, payload: structuredClone(input.payload) };
-      assertAppendInput(copy, name);
+      if (typeof input !== 'object' || input === null) throw new LedgerError('INVALID_ARGUMENT', `inputs[${index}] must be an object with "type" and "payload"`);
+      const copy: AppendInput = { type: input.type, payload: copyPlainData(input.payload) };
+      assertAppendInput(copy, inputs.length > 1 ? `inputs[${index}]` : 'input');
       return copy;
     });
     if (frozen.length === 0) return [];
@@ -649,6 +648,22 @@ async function inspectStore(store: LogStore): Promise<[StoredMeta | null, Stored
   if ((await store.lastSeq()) !== head.seq) return [meta, head, damaged(`the log holds entries after the stored head ${head.seq}`)];
   if (await store.isRebuilding()) return [meta, head, damaged('a rebuild of the projections was interrupted; run `provledger rebuild`', true)];
   return [meta, head, null];
+}
+
+/**
+ * A deep copy of arrays and plain objects, reading each property once; anything else is kept as it is, for
+ * validation to judge. Properties are defined, not assigned, so a "__proto__" key stays a key (and is refused).
+ */
+function copyPlainData(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyPlainData);
+  if (typeof value !== 'object' || value === null) return value;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    Object.defineProperty(copy, key, { value: copyPlainData((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+  }
+  return copy;
 }
 
 function storedTime(bytes: Uint8Array): number | undefined {

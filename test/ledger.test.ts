@@ -124,6 +124,7 @@ describe('SPEC §6.2: what append refuses, leaving the ledger unchanged', () => 
     ['undefined', { type: 'app.x', payload: { n: undefined } }, 'INVALID_PAYLOAD'],
     ['bytes in a payload', { type: 'app.x', payload: { b: new Uint8Array(2) } }, 'INVALID_PAYLOAD'],
     ['a Date', { type: 'app.x', payload: new Date(0) }, 'INVALID_PAYLOAD'],
+    ['a "__proto__" key', { type: 'app.x', payload: JSON.parse('{"a":1,"__proto__":{"b":2}}') as unknown }, 'INVALID_PAYLOAD'],
   ];
   it.each(cases)('refuses %s', async (_name, input, code) => {
     await withLedger(async (ledger) => {
