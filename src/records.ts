@@ -182,7 +182,12 @@ export class Records {
   /** Head and body of a record for deciding a command; null when it does not exist. */
   async snapshot(id: string): Promise<RecordSnapshot | null> {
     const head = await readRecordHead(this.#host.store, id);
-    if (head === null) return null;
+    if (head === null) {
+      // No current state: before deciding "new record", make sure the version index agrees, so a damaged index
+      // can never lead an honest writer to create an id twice (security review).
+      if ((await readVersionEntry(this.#host.store, id, 1)) !== null) throw corruptIndex(`record ${id} has versions but no current state`);
+      return null;
+    }
     if (head.deleted) return { head, data: null };
     return { head, data: (await this.#readVersion(id, head.kind, head.version, head.seq)).data };
   }

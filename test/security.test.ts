@@ -191,3 +191,22 @@ describe('SPEC §12.5: rebuild skips what does not decode', () => {
     });
   });
 });
+
+describe('SPEC §12.3: a damaged index never leads an honest writer astray', () => {
+  it('a create of an id whose current state was deleted from the index is refused (STORE_CORRUPT), writing nothing', async () => {
+    await withTempDir(async (root) => {
+      const dir = join(root, 'ledger');
+      const ledger = await Ledger.create(dir, { key: ownerKey });
+      await ledger.records.create('dataset', { n: 1 }, { id: 'A' });
+      await ledger.close();
+      await editIndexes(dir, (ix) => ix.rc.del(indexKeys.current('A')));
+      const reopened = await Ledger.open(dir, { key: ownerKey });
+      try {
+        await expect(reopened.records.create('dataset', { n: 2 }, { id: 'A' })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+        expect((await reopened.head())!.seq).toBe(1);
+      } finally {
+        await reopened.close();
+      }
+    });
+  });
+});
