@@ -6,10 +6,9 @@
  * the ledger still accepts appends.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, SigningKey } from '../dist/index.js';
-import { CHILDREN_DIR, assertBuilt, collect, makeLedger, sleep, startNode } from './helpers/cli.js';
+import { assertBuilt, killAfterAcks, makeLedger } from './helpers/cli.js';
 
 /** Kill moments spread over 50–600 ms after the child is ready, each jittered so runs differ. */
 const KILL_DELAYS_MS = [50, 150, 275, 400, 525, 600].map((base) => Math.max(50, Math.min(600, base + Math.round((Math.random() - 0.5) * 50))));
@@ -22,41 +21,10 @@ interface Ack {
 
 /** Runs append-loop.mjs on `dir` and kills it with SIGKILL `delayMs` after it is ready (and has acked MIN_ACKS). */
 async function appendUntilKilled(dir: string, keyPath: string, delayMs: number): Promise<Ack[]> {
-  const child = startNode(join(CHILDREN_DIR, 'append-loop.mjs'), [dir, keyPath]);
-  const done = collect(child, { timeoutMs: 30_000 });
-  let text = '';
-  let acks = 0;
-  let ready = false;
-  const progress = new Promise<void>((resolve) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      ready ||= text.startsWith('READY\n');
-      acks = (text.match(/^ACK /gm) ?? []).length;
-      if (ready && acks >= MIN_ACKS) resolve();
-    });
-    child.on('close', () => resolve());
-  });
-  // The delay counts from READY; the kill waits for a few acks so there is something to check.
-  const readyAt = new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (ready || child.exitCode !== null) {
-        clearInterval(poll);
-        resolve();
-      }
-    }, 5);
-  });
-  await readyAt;
-  await Promise.all([sleep(delayMs), progress]);
-  child.kill('SIGKILL');
-  const result = await done;
-  expect(result.signal, `the child exited by itself: ${result.stderr}`).toBe('SIGKILL');
-  expect(result.stderr).toBe('');
-  // Only complete lines count: a line cut by the kill was never an acknowledgement.
-  const lines = result.stdout.split('\n').slice(0, -1);
-  expect(lines[0]).toBe('READY');
-  return lines.slice(1).map((line) => {
-    const match = /^ACK (0|[1-9][0-9]*) ([0-9a-f]{64})$/.exec(line);
-    if (match === null) throw new Error(`unexpected line from the child: ${JSON.stringify(line)}`);
+  const acks = await killAfterAcks('append-loop.mjs', [dir, keyPath], { delayMs, minAcks: MIN_ACKS }, expect);
+  return acks.map((ack) => {
+    const match = /^(0|[1-9][0-9]*) ([0-9a-f]{64})$/.exec(ack);
+    if (match === null) throw new Error(`unexpected ack from the child: ${JSON.stringify(ack)}`);
     return { seq: Number(match[1]), hash: match[2]! };
   });
 }

@@ -17,7 +17,7 @@ import { sealEvent, type JsonValue } from '../src/event/event.js';
 import { FORMAT_VERSION } from '../src/event/format.js';
 import { Ledger } from '../src/index.js';
 import { keys, values } from '../src/projections/indexes.js';
-import { CHILDREN_DIR, assertBuilt, collect, makeLedger, sleep, startNode } from './helpers/cli.js';
+import { assertBuilt, killAfterAcks, makeLedger } from './helpers/cli.js';
 import { otherKey, ownerKey } from './helpers/events.js';
 import { editIndexes, editStore, seqKey } from './helpers/raw-store.js';
 import { withTempDir } from './helpers/tmp.js';
@@ -370,26 +370,10 @@ interface Ack {
 }
 
 async function recordUntilKilled(dir: string, keyPath: string, delayMs: number): Promise<Ack[]> {
-  const child = startNode(join(CHILDREN_DIR, 'record-loop.mjs'), [dir, keyPath]);
-  const done = collect(child, { timeoutMs: 30_000 });
-  let text = '';
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      if (text.startsWith('READY\n') && (text.match(/^ACK /gm) ?? []).length >= MIN_ACKS) resolve();
-    });
-    child.on('close', () => resolve());
-  });
-  await sleep(delayMs);
-  child.kill('SIGKILL');
-  const result = await done;
-  expect(result.signal, `the child exited by itself: ${result.stderr}`).toBe('SIGKILL');
-  expect(result.stderr).toBe('');
-  const lines = result.stdout.split('\n').slice(0, -1);
-  expect(lines[0]).toBe('READY');
-  return lines.slice(1).map((line) => {
-    const match = /^ACK (\S+) ([1-9][0-9]*) ([1-9][0-9]*)$/.exec(line);
-    if (match === null) throw new Error(`unexpected line from the child: ${JSON.stringify(line)}`);
+  const acks = await killAfterAcks('record-loop.mjs', [dir, keyPath], { delayMs, minAcks: MIN_ACKS }, expect);
+  return acks.map((ack) => {
+    const match = /^(\S+) ([1-9][0-9]*) ([1-9][0-9]*)$/.exec(ack);
+    if (match === null) throw new Error(`unexpected ack from the child: ${JSON.stringify(ack)}`);
     return { id: match[1]!, version: Number(match[2]), seq: Number(match[3]) };
   });
 }

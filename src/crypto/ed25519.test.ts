@@ -3,6 +3,7 @@
  * through both backends, then fast-check properties. Tests assert rejection codes, never messages.
  */
 
+import { RFC8032_VECTORS } from '../../test/helpers/rfc8032.js';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -29,13 +30,6 @@ interface EdgeVector {
   accept: boolean;
   flags: readonly string[];
   reason?: string;
-}
-interface RfcVector {
-  name: string;
-  secretKey: string;
-  publicKey: string;
-  message: string;
-  signature: string;
 }
 
 function readFixture<T>(name: string): T {
@@ -72,7 +66,7 @@ const speccheck = readFixture<{
     reason: v.reason,
   }),
 );
-const rfc = readFixture<{ vectors: RfcVector[] }>('rfc8032-7.1.json').vectors;
+const rfc = RFC8032_VECTORS;
 const rfcVectors = rfc.map(
   (v): EdgeVector => ({
     id: `RFC 8032 ${v.name}`,

@@ -5,27 +5,16 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../bytes.js';
 import { isLedgerError, type ErrorCode } from '../errors.js';
 import { checkPublicKey, verifySignature, VerifyingKey } from './ed25519.js';
+import { RFC8032_VECTORS } from '../../test/helpers/rfc8032.js';
 import { SigningKey } from './keys.js';
 
-interface RfcVector {
-  name: string;
-  secretKey: string;
-  publicKey: string;
-  message: string;
-  signature: string;
-}
-const rfc = (
-  JSON.parse(readFileSync(new URL('../../fixtures/ed25519/rfc8032-7.1.json', import.meta.url), 'utf8')) as {
-    vectors: RfcVector[];
-  }
-).vectors;
+const rfc = RFC8032_VECTORS;
 
 function hex(text: string): Uint8Array {
   const bytes = fromHex(text);

@@ -248,3 +248,44 @@ export function expectRefusal(result: RunResult, exit: number, code: string, che
   check({ exit: result.code, code: errorCodeOf(result.stderr), stdout: result.stdout }, `stderr was ${JSON.stringify(result.stderr)}`).toEqual({ exit, code, stdout: '' });
   check(result.stderr).not.toMatch(/\n\s+at /);
 }
+
+/**
+ * Runs a child that prints `READY`, then one `ACK …` line per acknowledged write, and kills it with SIGKILL
+ * once it has acked `minAcks` times and `delayMs` have passed since READY. Returns the text after `ACK ` of
+ * every complete line: a line cut by the kill was never an acknowledgement. `check` is the test's `expect`.
+ */
+export async function killAfterAcks(script: string, args: readonly string[], options: { delayMs: number; minAcks: number }, check: ExpectStatic): Promise<string[]> {
+  const child = startNode(join(CHILDREN_DIR, script), args);
+  const done = collect(child, { timeoutMs: 30_000 });
+  let text = '';
+  let ready = false;
+  let markReady: () => void = () => undefined;
+  const readyAt = new Promise<void>((resolve) => (markReady = resolve));
+  const enoughAcks = new Promise<void>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (!ready && text.startsWith('READY\n')) {
+        ready = true;
+        markReady();
+      }
+      if (ready && (text.match(/^ACK /gm) ?? []).length >= options.minAcks) resolve();
+    });
+    child.on('close', () => {
+      markReady();
+      resolve();
+    });
+  });
+  // The delay counts from READY; the kill also waits for a few acks so there is something to check.
+  await readyAt;
+  await Promise.all([sleep(options.delayMs), enoughAcks]);
+  child.kill('SIGKILL');
+  const result = await done;
+  check(result.signal, `the child exited by itself: ${result.stderr}`).toBe('SIGKILL');
+  check(result.stderr).toBe('');
+  const lines = result.stdout.split('\n').slice(0, -1);
+  check(lines[0]).toBe('READY');
+  return lines.slice(1).map((line) => {
+    if (!line.startsWith('ACK ')) throw new Error(`unexpected line from the child: ${JSON.stringify(line)}`);
+    return line.slice(4);
+  });
+}
