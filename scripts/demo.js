@@ -2,7 +2,8 @@
 /**
  * `npm run demo`: a walk through the CLI on a fresh ledger in a temporary directory. It creates a key and
  * a ledger, records a small ML pipeline, reads it back, verifies it, then edits one stored byte the way an
- * attacker with the files would, and shows verify catching it. Prints every command it runs.
+ * attacker with the files would, and shows verify catching it, against the chain and against a published
+ * checkpoint. Between the two it proves an event and a record's history offline. Prints every command it runs.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -32,7 +33,7 @@ function run(args, { input, show = args.join(' '), expectCode = 0 } = {}) {
 
 console.log(`provledger demo: ledger in ${ledger}\n(PROVLEDGER_DIR and PROVLEDGER_KEY are set, so commands need no --ledger/--key)`);
 
-run(['keygen', '--out', key], { show: 'keygen --out owner.pem' });
+const ownerPublicKey = run(['keygen', '--out', key], { show: 'keygen --out owner.pem' });
 run(['init']);
 
 const manifest = join(work, 'dataset.json');
@@ -62,6 +63,16 @@ run(['record', 'list']);
 run(['append', '--type', 'ledger.genesis', '--data', '{}'], { expectCode: 2, show: 'append --type ledger.genesis --data {}   (reserved type: refused, nothing written)' });
 run(['verify', '--expect-head', head], { show: `verify --expect-head ${head}` });
 
+console.log('\nOutsiders check it without the ledger: a signed checkpoint, an inclusion proof, an audit bundle.');
+const checkpoint = join(work, 'ledger.checkpoint');
+const proof = join(work, 'event2.tlog-proof');
+const bundle = join(work, 'resnet-7.bundle.json');
+run(['checkpoint', '--out', checkpoint], { show: 'checkpoint --out ledger.checkpoint' });
+run(['prove', '2', '--checkpoint', checkpoint, '--out', proof], { show: 'prove 2 --checkpoint ledger.checkpoint --out event2.tlog-proof' });
+run(['verify-proof', proof, '--trusted-key', ownerPublicKey], { show: `verify-proof event2.tlog-proof --trusted-key ${ownerPublicKey.slice(0, 16)}…` });
+run(['bundle', 'resnet-7', '--checkpoint', checkpoint, '--out', bundle], { show: 'bundle resnet-7 --checkpoint ledger.checkpoint --out resnet-7.bundle.json' });
+run(['verify-bundle', bundle, '--trusted-key', ownerPublicKey], { show: `verify-bundle resnet-7.bundle.json --trusted-key ${ownerPublicKey.slice(0, 16)}…` });
+
 console.log('\nNow an attacker with write access to the files changes one byte of event 2 ("train.py" -> "trainXpy")...');
 const db = new Level(ledger, { keyEncoding: 'view', valueEncoding: 'view' });
 await db.open();
@@ -75,4 +86,5 @@ await log.put(seq2, bytes);
 await db.close();
 
 run(['verify'], { expectCode: 1, show: 'verify   (exit 1: the forgery is caught at seq 2, and the broken link at seq 3)' });
+run(['verify', '--checkpoint', checkpoint], { expectCode: 1, show: 'verify --checkpoint ledger.checkpoint   (exit 1: the ledger no longer matches what was published)' });
 console.log(`\nDone. The demo ledger is in ${ledger}; explore it with: node bin/provledger.js --ledger ${ledger} log`);

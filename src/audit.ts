@@ -3,7 +3,7 @@
  * problem verify finds. It is the verify pass with an observer that tallies each key; memory grows with the
  * number of keys, never with the log.
  */
-import { verifyChain, type DecodedEvent, type ExtraChecks, type SignatureVerifier } from './chain/verify.js';
+import { verifyChain, type DecodedEvent, type ExtraChecks, type SignatureVerifier, type StoredLeaf } from './chain/verify.js';
 import type { VerifyFailure } from './chain/failures.js';
 import { VerifyingKey } from './crypto/ed25519.js';
 import { describeKey, isKeyEventType, type Authority, type Role } from './domain/keys.js';
@@ -57,7 +57,7 @@ function keyObserver(inner: ExtraChecks | undefined) {
     return found;
   };
   const checks: ExtraChecks = {
-    async checkChunk(events: readonly DecodedEvent[]) {
+    async checkChunk(events: readonly DecodedEvent[], leaves: readonly StoredLeaf[]) {
       for (const event of events) {
         const signer = tally(event.author);
         const at = { seq: event.seq, timeMs: event.ts };
@@ -82,7 +82,7 @@ function keyObserver(inner: ExtraChecks | undefined) {
           }
         }
       }
-      return inner === undefined ? [] : inner.checkChunk(events);
+      return inner === undefined ? [] : inner.checkChunk(events, leaves);
     },
     async finish() {
       return inner === undefined ? [] : inner.finish();

@@ -34,6 +34,13 @@ export const ERROR_CODES = [
   'KEY_UNCHANGED',
   'LAST_ADMIN',
   'PASSPHRASE_REQUIRED',
+  'CHECKPOINT_MALFORMED',
+  'CHECKPOINT_FOREIGN',
+  'CHECKPOINT_UNTRUSTED',
+  'PROOF_MALFORMED',
+  'BUNDLE_MALFORMED',
+  // a checkpoint this ledger no longer matches: rewritten, forked or truncated since (CLI exit 1)
+  'CHECKPOINT_MISMATCH',
   // a stale --base: someone else wrote first (CLI exit 4)
   'CONFLICT',
   // the ledger cannot be used (CLI exit 3)

@@ -26,3 +26,10 @@ export { FORMAT_VERSION, DEFAULT_MAX_EVENT_BYTES } from './event/format.js';
 export type { Records } from './records.js';
 export type { Keys } from './keys.js';
 export type { AuditReport, KeyAudit, RoleChange, RecordSignature, KeyStanding, Role, RecordVersion, RecordHistoryEntry } from './ledger.js';
+// Transparency (SPEC §17): offline verification of checkpoints, proofs and bundles, needing no ledger.
+export { verifyCheckpoint, verifyInclusionProof as verifyInclusion, verifyConsistencyProof as verifyConsistency, PROOF_VERDICT_CODES } from './merkle/verify-proof.js';
+export type { TrustedKey, Verdict, ProofVerdictCode, VerifiedCheckpoint, VerifiedInclusion, VerifiedConsistency, ProvedEvent, InclusionOptions } from './merkle/verify-proof.js';
+export { verifyBundle } from './bundle.js';
+export type { VerifiedBundle, BundledVersion } from './bundle.js';
+export { parseCheckpoint, parseSignedNote, parseVerifierKey, formatVerifierKey, noteKeyId } from './merkle/checkpoint.js';
+export type { Checkpoint, SignedNote, NoteSignature, NoteVerifier } from './merkle/checkpoint.js';

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { equalBytes, fromHex, readUint64be, toHex } from './bytes.js';
-import { verifyChain, type HeadRef, type StoredFacts } from './chain/verify.js';
+import { combineChecks, verifyChain, type ExtraChecks, type HeadRef, type StoredFacts } from './chain/verify.js';
 import type { VerifyFailure } from './chain/failures.js';
 import { assertJsonValue } from './codec/canonical.js';
 import { checkPublicKey } from './crypto/ed25519.js';
@@ -18,6 +18,13 @@ import { genesisPayload } from './event/genesis.js';
 import { LevelLogStore } from './log/level-store.js';
 import type { LogStore, StoredHead, StoredMeta } from './log/store.js';
 import { createProjectionChecker } from './projections/check.js';
+import { createTreeChecker, loadFrontier, projectTree, type CheckpointClaim } from './projections/tree.js';
+import { Frontier } from './merkle/tree.js';
+import type { TrustedKey } from './merkle/verify-proof.js';
+import { acceptCheckpoint, assertMatches, proveConsistency, proveInclusion, signCheckpoint, type AcceptedCheckpoint } from './transparency.js';
+import { storedNodes } from './projections/tree.js';
+import { formatBundle, type BundleEntry } from './bundle.js';
+import { inclusionProof, leafHash, verifyInclusion } from './merkle/tree.js';
 import { INDEX_NAMES, type IndexWrite, type RecordHead } from './projections/indexes.js';
 import { projectAuthority, projectEvent, recordEventOf } from './projections/project.js';
 import { readAuthority, readRecordHead, seqAtTime } from './projections/queries.js';
@@ -89,6 +96,13 @@ export interface VerifyOptions {
   readonly threads?: number;
   /** Failures kept in the report (default 1000); all are counted in failureCount. */
   readonly maxFailures?: number;
+  /**
+   * A signed checkpoint (SPEC §17.3) the ledger must still contain: a truncated, forked or rewritten ledger
+   * fails with CHECKPOINT_TRUNCATED or CHECKPOINT_MISMATCH.
+   */
+  readonly checkpoint?: string;
+  /** Keys trusted to sign checkpoints besides the ledger's own. */
+  readonly trustedKeys?: readonly TrustedKey[];
 }
 
 export interface VerifyReport {
@@ -97,6 +111,8 @@ export interface VerifyReport {
   readonly head: { readonly seq: number; readonly hash: string } | null;
   readonly failures: readonly VerifyFailure[];
   readonly failureCount: number;
+  /** With `checkpoint`: what was checked against (SPEC §17.5); matched unless a CHECKPOINT_* failure says otherwise. */
+  readonly checkpoint?: { readonly size: number; readonly root: string; readonly signedBy: readonly string[] };
 }
 
 interface PendingAppend {
@@ -140,9 +156,12 @@ export class Ledger {
   readonly keys: Keys;
   /** The keys valid now, kept in step with every commit (loaded from the `ka` projection on open). */
   #authority: Authority;
+  /** The Merkle tree's peaks after the head, kept in step with every commit (SPEC §17.2). */
+  #frontier: Frontier;
 
-  private constructor(store: LogStore, meta: StoredMeta | null, head: StoredHead | null, damage: Damage | null, authority: Authority, options: LedgerOptions) {
+  private constructor(store: LogStore, meta: StoredMeta | null, head: StoredHead | null, damage: Damage | null, authority: Authority, frontier: Frontier, options: LedgerOptions) {
     this.#store = store;
+    this.#frontier = frontier;
     this.#authority = authority;
     this.#meta = meta;
     this.#head = head;
@@ -192,8 +211,10 @@ export class Ledger {
       const head: StoredHead = { seq: 0, hash: genesis.hash, ts: genesis.body.ts };
       const { writes } = projectEvent({ seq: 0, ts: genesis.body.ts, type: genesis.body.type, payload: genesis.body.payload }, null, null);
       const authority = projectAuthority({ seq: 0, type: genesis.body.type, payload: genesis.body.payload, author: options.key.publicKeyHex }, null);
-      await store.commit({ events: [{ seq: 0, bytes: genesis.bytes }], head, meta, indexes: [...writes, ...authority.writes] });
-      return new Ledger(store, meta, head, null, authority.authority ?? genesisAuthority(options.key.publicKeyHex), options);
+      const frontier = Frontier.empty();
+      const tree = projectTree(frontier, genesis.hash);
+      await store.commit({ events: [{ seq: 0, bytes: genesis.bytes }], head, meta, indexes: [...writes, ...authority.writes, ...tree] });
+      return new Ledger(store, meta, head, null, authority.authority ?? genesisAuthority(options.key.publicKeyHex), frontier, options);
     } catch (error) {
       await store.close();
       throw error;
@@ -218,7 +239,14 @@ export class Ledger {
       } catch {
         authorityDamage = { reason: 'the key-authority index is unreadable; run `provledger rebuild`', projections: true };
       }
-      return new Ledger(store, meta, head, damage ?? authorityDamage, authority, options);
+      let frontier = Frontier.empty();
+      let treeDamage: Damage | null = null;
+      try {
+        if (head !== null) frontier = await loadFrontier(store, head.seq + 1);
+      } catch {
+        treeDamage = { reason: 'the Merkle tree index is incomplete or unreadable; run `provledger rebuild`', projections: false };
+      }
+      return new Ledger(store, meta, head, damage ?? authorityDamage ?? treeDamage, authority, frontier, options);
     } catch (error) {
       await store.close();
       throw error;
@@ -315,6 +343,8 @@ export class Ledger {
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
     this.#assertOpen();
     const expectHead = options.expectHead === undefined ? undefined : toHeadRef(options.expectHead);
+    const accepted = options.checkpoint === undefined ? undefined : this.#acceptCheckpoint(options.checkpoint, options.trustedKeys);
+    const checkpoint = accepted === undefined ? undefined : { size: accepted.checkpoint.size, rootHash: accepted.checkpoint.rootHash, headHash: accepted.headHash };
     const stored = await this.#storedFacts();
     const total = stored.head === null ? 0 : stored.head.seq + 1;
     const threads = options.threads ?? (total >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1);
@@ -322,7 +352,7 @@ export class Ledger {
     try {
       const report = await verifyChain(this.#store.entries(), {
         verifySignatures: (jobs) => pool.verify(jobs),
-        extraChecks: createProjectionChecker(this.#store, { eventTime: (seq) => this.#storedEventTime(seq) }),
+        extraChecks: this.#checks(checkpoint),
         stored,
         expectHead,
         maxEventBytes: this.#maxEventBytes,
@@ -335,6 +365,7 @@ export class Ledger {
         head: report.head === null ? null : { seq: report.head.seq, hash: toHex(report.head.hash) },
         failures: report.failures,
         failureCount: report.failureCount,
+        ...(accepted === undefined ? {} : { checkpoint: { size: accepted.checkpoint.size, root: toHex(accepted.checkpoint.rootHash), signedBy: accepted.signedBy } }),
       };
     } finally {
       await pool.close();
@@ -356,7 +387,7 @@ export class Ledger {
       return await auditEntries({
         entries: this.#store.entries(),
         verifySignatures: (jobs) => pool.verify(jobs),
-        extraChecks: createProjectionChecker(this.#store, { eventTime: (seq) => this.#storedEventTime(seq) }),
+        extraChecks: this.#checks(),
         stored,
         maxEventBytes: this.#maxEventBytes,
         maxFailures: options.maxFailures,
@@ -390,6 +421,105 @@ export class Ledger {
       });
     }
     return result;
+  }
+
+  /**
+   * A signed checkpoint of the ledger as it stands (SPEC §17.3): a C2SP signed note naming the ledger, its size,
+   * its Merkle root and its chain head. O(1): the tree's peaks are kept in memory.
+   * @throws LedgerError USAGE (no key), KEY_NOT_AUTHORIZED, STORE_CORRUPT (damaged ledger).
+   * @example const checkpoint = await ledger.checkpoint(); await writeFile('ledger.checkpoint', checkpoint);
+   */
+  async checkpoint(options: { key?: SigningKey } = {}): Promise<string> {
+    this.#assertOpen();
+    const key = options.key ?? this.#key;
+    if (key === undefined) throw new LedgerError('USAGE', 'signing a checkpoint needs a key; pass --key FILE or set PROVLEDGER_KEY');
+    if (this.#damage !== null || this.#head === null || this.#meta === null) {
+      throw new LedgerError('STORE_CORRUPT', `refusing to sign a checkpoint: ${this.#damage?.reason ?? 'the ledger has no readable head'}; run \`provledger verify\``);
+    }
+    const problem = judgeAuthor(this.#authority, key.publicKeyHex, 'app.any');
+    if (problem !== null) {
+      throw new LedgerError('KEY_NOT_AUTHORIZED', `key ${describeKey(this.#authority, key.publicKeyHex)} is not an active key of this ledger, so it may not vouch for it; sign with a key listed by \`provledger key list\``);
+    }
+    return signCheckpoint(this.#meta.ledgerId, this.#head.seq + 1, this.#frontier.root(), this.#head.hash, key);
+  }
+
+  /**
+   * An inclusion proof (a C2SP tlog-proof file) that event `seq` is in the tree of `checkpoint`, carrying the
+   * event itself. Without a checkpoint, one is signed now with the ledger's key. O(log n) reads.
+   * @throws LedgerError CHECKPOINT_MALFORMED, CHECKPOINT_FOREIGN, CHECKPOINT_UNTRUSTED, CHECKPOINT_MISMATCH,
+   * EVENT_NOT_FOUND, INVALID_ARGUMENT, STORE_CORRUPT.
+   * @example const proof = await ledger.proveInclusion(7, checkpoint);
+   */
+  async proveInclusion(seq: number, checkpoint?: string, options: { trustedKeys?: readonly TrustedKey[] } = {}): Promise<string> {
+    this.#assertOpen();
+    assertSeq(seq, 'seq');
+    const text = checkpoint ?? (await this.checkpoint());
+    const accepted = await this.#matchingCheckpoint(text, options.trustedKeys);
+    const bytes = await this.#store.get(seq);
+    if (bytes === undefined) throw new LedgerError('EVENT_NOT_FOUND', `there is no event ${seq}; the ledger holds events 0..${this.#head?.seq ?? '(none)'}`, { details: { seq } });
+    return proveInclusion(seq, bytes, accepted, text, storedNodes(this.#store));
+  }
+
+  /**
+   * A consistency proof that the tree of `newer` extends the tree of `older` (RFC 9162 §2.1.4), both
+   * checkpoints of this ledger. O(log n) reads.
+   * @throws as proveInclusion.
+   */
+  async proveConsistency(older: string, newer: string, options: { trustedKeys?: readonly TrustedKey[] } = {}): Promise<string> {
+    this.#assertOpen();
+    const [from, to] = [await this.#matchingCheckpoint(older, options.trustedKeys), await this.#matchingCheckpoint(newer, options.trustedKeys)];
+    return proveConsistency(from, older, to, newer, storedNodes(this.#store));
+  }
+
+  /**
+   * An audit bundle of one record (SPEC §17.7): the checkpoint, and with their inclusion proofs the genesis,
+   * every key change the checkpoint covers and every event of the record. Checked offline by `verifyBundle`.
+   * @throws as proveInclusion, and RECORD_NOT_FOUND.
+   * @example await writeFile('model.bundle.json', await ledger.bundle('resnet-50'));
+   */
+  async bundle(id: string, options: { checkpoint?: string; trustedKeys?: readonly TrustedKey[] } = {}): Promise<string> {
+    this.#assertReadable();
+    const text = options.checkpoint ?? (await this.checkpoint());
+    const accepted = await this.#matchingCheckpoint(text, options.trustedKeys);
+    const size = accepted.checkpoint.size;
+    const history: number[] = [];
+    for await (const version of this.records.history(id)) if (version.seq < size) history.push(version.seq);
+    if (history.length === 0) {
+      throw new LedgerError('RECORD_NOT_FOUND', `record ${id} has no event in the first ${size} events the checkpoint covers; make a newer checkpoint`, { details: { id } });
+    }
+    // Key changes that took effect are exactly the `ka` entries; the genesis is the first of them.
+    const keyChanges: number[] = [];
+    for await (const entry of this.#store.indexEntries('ka')) {
+      const seq = readUint64be(entry.key.subarray(32));
+      if (entry.key.length !== 40 || seq === undefined) throw new LedgerError('STORE_CORRUPT', 'the key-authority index holds a malformed key; run `provledger rebuild`');
+      if (seq < size) keyChanges.push(seq);
+    }
+    const nodes = storedNodes(this.#store);
+    const entries: BundleEntry[] = [];
+    for (const seq of [...new Set([0, ...keyChanges, ...history])].sort((a, b) => a - b)) {
+      const bytes = await this.#store.get(seq);
+      if (bytes === undefined) throw new LedgerError('STORE_CORRUPT', `event ${seq} is missing from the log; run \`provledger verify\``);
+      const proof = await inclusionProof(seq, size, nodes);
+      if (!verifyInclusion(leafHash(eventHash(bytes)), seq, size, proof, accepted.checkpoint.rootHash)) {
+        throw new LedgerError('STORE_CORRUPT', `the stored Merkle tree gives a proof for event ${seq} that does not verify; run \`provledger verify\``);
+      }
+      entries.push({ seq, event: bytes, proof });
+    }
+    return formatBundle({ record: id, checkpoint: text, entries });
+  }
+
+  #acceptCheckpoint(text: string, trustedKeys?: readonly TrustedKey[]): AcceptedCheckpoint {
+    if (typeof text !== 'string') throw new LedgerError('INVALID_ARGUMENT', 'a checkpoint must be the text of a signed note');
+    if (this.#meta === null) throw new LedgerError('STORE_CORRUPT', 'the store holds no readable ledger facts; run `provledger verify`');
+    return acceptCheckpoint(text, this.#meta.ledgerId, this.#authority, trustedKeys);
+  }
+
+  /** A checkpoint of this ledger that its stored tree still matches. */
+  async #matchingCheckpoint(text: string, trustedKeys?: readonly TrustedKey[]): Promise<AcceptedCheckpoint> {
+    const accepted = this.#acceptCheckpoint(text, trustedKeys);
+    const size = this.#head === null ? 0 : this.#head.seq + 1;
+    await assertMatches(accepted, size, storedNodes(this.#store), async (seq) => eventHash((await this.#store.get(seq)) ?? new Uint8Array()));
+    return accepted;
   }
 
   /** Waits for queued appends, then releases the store and its lock. Idempotent. */
@@ -427,15 +557,18 @@ export class Ledger {
     await this.#store.replaceIndexes(INDEX_NAMES, async (put) => {
       let batch: IndexWrite[] = [];
       let authority: Authority | null = null;
+      const frontier = Frontier.empty();
       const pending = new Map<string, RecordHead>();
       const priorOf = async (id: string) => pending.get(id) ?? (await readRecordHead(this.#store, id));
       for await (const entry of this.#store.entries()) {
         done++;
         // An event that does not decode is skipped: it has no projection, and verify reports it (SPEC §12.5).
         const seq = readUint64be(entry.key);
+        if (seq === undefined) continue;
+        // The tree covers every stored event, decodable or not: it commits to the bytes (SPEC §17.2).
+        batch.push(...projectTree(frontier, eventHash(entry.value)));
         let sealed: SealedEvent;
         try {
-          if (seq === undefined) continue;
           sealed = openEvent(entry.value, this.#maxEventBytes);
         } catch {
           continue;
@@ -465,6 +598,7 @@ export class Ledger {
     // A rebuild repairs only the projections; whatever else looked wrong on open still stands.
     this.#damage = (await inspectStore(this.#store))[2];
     this.#authority = await readAuthority(this.#store);
+    if (this.#head !== null) this.#frontier = await loadFrontier(this.#store, this.#head.seq + 1);
     return { events: done };
   }
 
@@ -504,6 +638,7 @@ export class Ledger {
     const key = this.#key!;
     let head = this.#head!;
     let authority = this.#authority;
+    let frontier = this.#frontier;
     const groupRecords = new Map<string, RecordSnapshot>();
     const storeSnapshots = new Map<string, Promise<RecordSnapshot | null>>();
     const accepted: { request: PendingAppend; events: SealedEvent[]; writes: IndexWrite[] }[] = [];
@@ -519,6 +654,7 @@ export class Ledger {
       };
       try {
         let tentativeAuthority = authority;
+        const tentativeFrontier = frontier.clone();
         const inputs = await request.build({ record: snapshotOf, authority: () => tentativeAuthority, author: key.publicKeyHex });
         const events: SealedEvent[] = [];
         const writes: IndexWrite[] = [];
@@ -546,12 +682,13 @@ export class Ledger {
           }
           const keyed = projectAuthority({ seq: sealed.body.seq, type: sealed.body.type, payload: sealed.body.payload, author: key.publicKeyHex }, tentativeAuthority);
           tentativeAuthority = keyed.authority ?? tentativeAuthority;
-          writes.push(...projected.writes, ...keyed.writes);
+          writes.push(...projected.writes, ...keyed.writes, ...projectTree(tentativeFrontier, sealed.hash));
           events.push(sealed);
           tentative = { seq: sealed.body.seq, hash: sealed.hash, ts: sealed.body.ts };
         }
         head = tentative;
         authority = tentativeAuthority;
+        frontier = tentativeFrontier;
         for (const [id, snapshot] of localRecords) groupRecords.set(id, snapshot);
         accepted.push({ request, events, writes });
       } catch (error) {
@@ -572,9 +709,15 @@ export class Ledger {
     }
     this.#head = head;
     this.#authority = authority;
+    this.#frontier = frontier;
     for (const { request, events } of accepted) {
       request.resolve(events.map((e) => ({ seq: e.body.seq, hash: toHex(e.hash), timeMs: e.body.ts })));
     }
+  }
+
+  /** What verify and audit check beside the chain: every projection and the Merkle tree (SPEC §12.4, §17.2). */
+  #checks(checkpoint?: CheckpointClaim): ExtraChecks {
+    return combineChecks([createProjectionChecker(this.#store, { eventTime: (seq) => this.#storedEventTime(seq) }), createTreeChecker(this.#store, { checkpoint })]);
   }
 
   /** The facts stored beside the log, as read now, for verify and audit to check (SPEC §7.1 step 9). */

@@ -15,6 +15,7 @@ const LAYER: Record<string, number> = {
   codec: 1,
   crypto: 1,
   event: 2,
+  merkle: 2,
   chain: 3,
   domain: 3,
   projections: 4,
@@ -23,6 +24,8 @@ const LAYER: Record<string, number> = {
   'records.ts': 5,
   'audit.ts': 5,
   'keys.ts': 5,
+  'transparency.ts': 5,
+  'bundle.ts': 5,
   'index.ts': 6,
   cli: 7,
 };

@@ -51,7 +51,7 @@ describe('SPEC §3: golden v1 events decode, hash and re-seal identically', () =
   });
 });
 
-describe('SPEC §8: the golden v1 LevelDB store opens and verifies', () => {
+describe('SPEC §8, §17.8: the golden v1 LevelDB store opens, verifies, and upgrades to the Merkle tree', () => {
   it('has the recorded head, events and ledger id', async () => {
     await withTempDir(async (root) => {
       const dir = join(root, 'store');
@@ -71,8 +71,16 @@ describe('SPEC §8: the golden v1 LevelDB store opens and verifies', () => {
         const alice = (keys: { name: string | null; active: boolean; role: string }[]) => keys.find((k) => k.name === 'alice');
         expect(alice(await ledger.keys.list({ at: { seq: 12 } }))).toMatchObject({ role: 'writer', active: true });
         expect(alice(await ledger.keys.list())).toMatchObject({ active: false, reason: 'left the team', revokedSeq: 13 });
-        const report = await ledger.verify();
-        expect(report.failures).toEqual([]);
+        // SPEC §17.8: the store predates the Merkle tree. Verify says so once; appends wait for a rebuild.
+        const before = await ledger.verify();
+        expect(before.failures.map((f) => f.code)).toEqual(['TREE_MISMATCH']);
+        expect(before.failures[0]!.message).toMatch(/rebuild/);
+        await expect(ledger.checkpoint({ key: ownerKey })).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+        await ledger.rebuild();
+        expect((await ledger.verify()).failures).toEqual([]);
+        // Once upgraded, the store can be checkpointed by its owner and proved against.
+        const checkpoint = await ledger.checkpoint({ key: ownerKey });
+        expect((await ledger.verify({ checkpoint })).ok).toBe(true);
       } finally {
         await ledger.close();
       }

@@ -21,6 +21,7 @@ import { assertBuilt, killAfterAcks, makeLedger } from './helpers/cli.js';
 import { otherKey, ownerKey } from './helpers/events.js';
 import { editIndexes, editStore, seqKey } from './helpers/raw-store.js';
 import { withTempDir } from './helpers/tmp.js';
+import { codeOf } from './helpers/codes.js';
 
 const T = 1_800_000_000_000;
 const STEP_MS = 1000;
@@ -65,16 +66,6 @@ async function findings(dir: string): Promise<{ ok: boolean; failures: [number |
     const report = await ledger.verify();
     return { ok: report.ok, failures: report.failures.map((f) => [f.seq, f.code]) };
   });
-}
-
-/** Runs `fn` and returns the LedgerError code it throws (or 'no error'). */
-async function codeOf(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-    return 'no error';
-  } catch (error) {
-    return (error as { code?: string }).code ?? `not a LedgerError: ${String(error)}`;
-  }
 }
 
 async function drain<T>(iterable: AsyncIterable<T>): Promise<T[]> {

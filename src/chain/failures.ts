@@ -27,6 +27,9 @@ export const FAILURE_CODES = [
   'VERSION_BREAK', //    record versions not consecutive, created twice, or written after a tombstone
   'PROJECTION_MISMATCH', // a stored projection (index) differs from what the log implies
   'BACKEND_DISAGREEMENT', // the fast and the reference Ed25519 backends disagree on a signature (audit --reference)
+  'TREE_MISMATCH', //    a stored Merkle tree node differs from what the log implies (SPEC §17.2)
+  'CHECKPOINT_MISMATCH', // the log's root or head at the checkpoint's size differs: rewritten or forked (verify --checkpoint)
+  'CHECKPOINT_TRUNCATED', // the log holds fewer events than a checkpoint committed to (verify --checkpoint)
   'STORE_ERROR', //      the store could not be read to the end
 ] as const;
 

@@ -32,6 +32,12 @@ export interface DecodedEvent {
   readonly authoritySigned?: boolean;
 }
 
+/** The hash of one stored entry under a seq key, whether or not it decodes: the leaves of the Merkle tree. */
+export interface StoredLeaf {
+  readonly seq: number;
+  readonly hash: Uint8Array;
+}
+
 /** One stored entry: the raw storage key and the raw stored value. */
 export interface StoredEntry {
   readonly key: Uint8Array;
@@ -57,8 +63,21 @@ export interface HeadRef {
  * Chunks arrive in seq order and one at a time; `finish` runs after the last chunk.
  */
 export interface ExtraChecks {
-  checkChunk(events: readonly DecodedEvent[]): Promise<VerifyFailure[]>;
+  /** `leaves` holds every entry of the chunk stored under a seq key, in store order, decodable or not. */
+  checkChunk(events: readonly DecodedEvent[], leaves: readonly StoredLeaf[]): Promise<VerifyFailure[]>;
   finish(): Promise<VerifyFailure[]>;
+}
+
+/** Runs several extra checks in the same pass, each over every chunk in order. */
+export function combineChecks(checks: readonly ExtraChecks[]): ExtraChecks {
+  return {
+    async checkChunk(events, leaves) {
+      return (await Promise.all(checks.map((check) => check.checkChunk(events, leaves)))).flat();
+    },
+    async finish() {
+      return (await Promise.all(checks.map((check) => check.finish()))).flat();
+    },
+  };
 }
 
 /** What the store keeps beside the log (SPEC §8.1), each checked against it in step 9. */
@@ -160,7 +179,7 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
     const signatures = result.jobs.length > 0 ? options.verifySignatures(result.jobs) : Promise.resolve([]);
     const previous = inFlight;
     // Extra checks read the stores sequentially, so chunk k's run only after chunk k-1's have finished.
-    const extra = previous.then(() => options.extraChecks?.checkChunk(result.decoded) ?? []);
+    const extra = previous.then(() => options.extraChecks?.checkChunk(result.decoded, result.leaves) ?? []);
     inFlight = (async () => {
       const [valid, extraFailures] = await Promise.all([signatures, extra]);
       await previous;
@@ -214,6 +233,7 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
   const failures: VerifyFailure[] = [];
   const jobs: PendingSignature[] = [];
   const decoded: DecodedEvent[] = [];
+  const leaves: StoredLeaf[] = [];
   let expectHeadSeen = false;
   const fail = (seq: number | null, code: FailureCode, message: string) => failures.push({ seq, code, message });
 
@@ -233,6 +253,7 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
 
     // Step 3: strict decoding. The hash is over the raw bytes, so the chain can still be followed past a bad event.
     const hash = hashOf(entry.value);
+    leaves.push({ seq, hash });
     const expectedPrev = seq === 0 ? GENESIS_PREV : state.prevHash;
     state.prevHash = hash;
     state.last = { seq, hash };
@@ -302,7 +323,7 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
     }
     jobs.push({ seq, signature: event.signature, message: event.signedMessage, key });
   }
-  return { failures, jobs, decoded, expectHeadSeen };
+  return { failures, jobs, decoded, leaves, expectHeadSeen };
 }
 
 const AUTHOR_MESSAGES = {

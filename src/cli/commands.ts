@@ -12,6 +12,8 @@ import { EXIT } from './exit-codes.js';
 import { formatEventDetail, formatEventLine, formatVerifyReport, verifyReportJson } from './format.js';
 import { parseHeadRef, parseSeq, readJsonArgument, readPassphrase } from './input.js';
 import { startProgress } from './progress.js';
+import { readCheckpointFile, TRUST_HELP, trustedKeyArgument } from './proof-commands.js';
+import type { TrustedKey } from '../merkle/verify-proof.js';
 
 export function registerCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const flags = flagsOf;
@@ -115,12 +117,16 @@ export function registerCommands(program: Command, io: Io, setExit: (code: numbe
     .command('verify')
     .description('check every event (bytes, link, time, signature, who signed it and whether they were allowed to), the stored head and ledger facts, and every projection; exit 1 if anything is wrong')
     .option('--expect-head <seq:hash>', 'fail unless the ledger still contains this head (from an earlier `head`)')
-    .action(async (options: { expectHead?: string }, command: Command) => {
+    .option('--checkpoint <file>', 'fail unless the ledger still contains what this signed checkpoint committed to (from `checkpoint`)')
+    .option('--trusted-key <key>', `with --checkpoint, ${TRUST_HELP}; the ledger's own keys are always trusted`, trustedKeyArgument)
+    .action(async (options: { expectHead?: string; checkpoint?: string; trustedKey?: TrustedKey[] }, command: Command) => {
       const global = flags(command);
       const expectHead = options.expectHead === undefined ? undefined : parseHeadRef(options.expectHead, '--expect-head');
+      if (options.trustedKey !== undefined && options.checkpoint === undefined) throw new LedgerError('USAGE', '--trusted-key applies to --checkpoint; give the checkpoint to check');
+      const checkpoint = options.checkpoint === undefined ? undefined : await readCheckpointFile(options.checkpoint, '--checkpoint');
       const progress = startProgress('verify', io.stderr);
       const report = await withLedger(global, io, false, (ledger) =>
-        ledger.verify({ expectHead, onProgress: (done, total) => progress.update(done, total) }),
+        ledger.verify({ expectHead, checkpoint, trustedKeys: options.trustedKey, onProgress: (done, total) => progress.update(done, total) }),
       ).finally(() => progress.stop());
       print(io, global.json === true ? verifyReportJson(report) : formatVerifyReport(report));
       if (!report.ok) setExit(EXIT.VERIFY_FAILED);

@@ -31,13 +31,15 @@ export function verifyReportJson(report: VerifyReport): string {
     head: report.head,
     failureCount: report.failureCount,
     failures: report.failures.map((f) => ({ seq: f.seq, code: f.code, message: f.message })),
+    ...(report.checkpoint === undefined ? {} : { checkpoint: report.checkpoint }),
   });
 }
 
 export function formatVerifyReport(report: VerifyReport): string {
   if (report.ok) {
     const head = report.head === null ? '' : `; head ${report.head.seq}:${report.head.hash}`;
-    return `ok: ${report.checked} events verified${head}`;
+    const checkpoint = report.checkpoint === undefined ? '' : `; the checkpoint at size ${report.checkpoint.size} (signed by ${report.checkpoint.signedBy.join(', ')}) matches`;
+    return `ok: ${report.checked} events verified${head}${checkpoint}`;
   }
   const lines = report.failures.map((f) => `${f.seq === null ? 'ledger' : `seq ${f.seq}`}\t${f.code satisfies FailureCode}\t${f.message}`);
   const more = report.failureCount > report.failures.length ? [`... and ${report.failureCount - report.failures.length} more`] : [];

@@ -7,6 +7,7 @@ import { isLedgerError } from '../errors.js';
 import { registerCommands } from './commands.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerKeyCommands } from './key-commands.js';
+import { registerProofCommands } from './proof-commands.js';
 import type { Io } from './context.js';
 import { EXIT, EXIT_CODE_OF } from './exit-codes.js';
 
@@ -41,6 +42,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   registerCommands(program, io, (code) => (exitCode = code));
   registerRecordCommands(program, io);
   registerKeyCommands(program, io, (code) => (exitCode = code));
+  registerProofCommands(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -82,11 +82,17 @@ const NOTE_SPEC = 'c2sp.org/signed-note';
 const CHECKPOINT_SPEC = 'c2sp.org/tlog-checkpoint';
 
 function malformed(message: string, details: Record<string, unknown> = {}, cause?: unknown): LedgerError {
-  return new LedgerError('CHECKPOINT_MALFORMED', message, cause === undefined ? { details } : { details, cause });
+  return new LedgerError('CHECKPOINT_MALFORMED', house(message), cause === undefined ? { details } : { details, cause });
 }
 
 function keyInvalid(message: string, details: Record<string, unknown> = {}): LedgerError {
-  return new LedgerError('KEY_INVALID', message, { details });
+  return new LedgerError('KEY_INVALID', house(message), { details });
+}
+
+/** Error messages follow the CLI's line format (SPEC §10.2): lower-case start, no final full stop. */
+function house(message: string): string {
+  const trimmed = message.endsWith('.') ? message.slice(0, -1) : message;
+  return /^[A-Z][a-z]/.test(trimmed) ? trimmed[0]!.toLowerCase() + trimmed.slice(1) : trimmed;
 }
 
 /** A bounded, escaped rendering of hostile text for messages, so an error never carries a megabyte or a newline. */
@@ -493,7 +499,7 @@ export function verifiedBy(note: SignedNote, verifiers: readonly NoteVerifier[])
       const keyId = toHex(signature.keyId);
       throw new LedgerError(
         'CHECKPOINT_UNTRUSTED',
-        `Signature line ${index + 1} claims the known key ${signature.name}+${keyId} but does not verify, so the note was altered or forged.`,
+        house(`Signature line ${index + 1} claims the known key ${signature.name}+${keyId} but does not verify, so the note was altered or forged.`),
         { details: { name: signature.name, keyId, line: index + 1 } },
       );
     }

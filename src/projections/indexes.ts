@@ -9,8 +9,11 @@ import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
 import { LedgerError } from '../errors.js';
 import type { KeyStanding, Role } from '../domain/keys.js';
 
-/** rc: current state; rv: versions; rk: records by kind; ti: events by time; ka: key authority history. */
-export const INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'ka'] as const;
+/**
+ * rc: current state; rv: versions; rk: records by kind; ti: events by time; ka: key authority history;
+ * mt: the Merkle tree's complete subtrees (SPEC §17).
+ */
+export const INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'ka', 'mt'] as const;
 export type IndexName = (typeof INDEX_NAMES)[number];
 
 export interface IndexEntry {
@@ -74,6 +77,11 @@ export const keys = {
   time: (ts: number, seq: number) => concatBytes(uint64be(ts), uint64be(seq)),
   /** A key's standing from `seq` on: 32 key bytes ‖ seq, so a key's history is contiguous and in seq order. */
   authority: (keyHex: string, seq: number) => concatBytes(Buffer.from(keyHex, 'hex'), uint64be(seq)),
+  /**
+   * A complete subtree of the Merkle tree: the seq of its last leaf ‖ its level. Nodes sort in the order appends
+   * complete them, so verify can compare them as it streams the log.
+   */
+  node: (level: number, index: number) => concatBytes(uint64be((index + 1) * 2 ** level - 1), new Uint8Array([level])),
 } as const;
 
 export const values = {
@@ -84,6 +92,12 @@ export const values = {
   standing: (s: KeyStanding) =>
     encodeCanonical({ role: s.role, name: s.name, active: s.active, addedSeq: s.addedSeq, addedBy: s.addedBy, revokedSeq: s.revokedSeq, revokedBy: s.revokedBy, reason: s.reason }),
 };
+
+/** An `mt` value is the raw 32-byte node hash. */
+export function decodeNode(bytes: Uint8Array, what: string): Uint8Array {
+  if (bytes.length !== 32) throw corrupt(what);
+  return bytes;
+}
 
 /** Reads a `ka` entry back into the standing it records. */
 export function decodeStanding(key: Uint8Array, bytes: Uint8Array): { seq: number; standing: KeyStanding } {

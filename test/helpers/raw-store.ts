@@ -29,8 +29,11 @@ export function seqKey(seq: number): Uint8Array {
   return key;
 }
 
-/** The projection sublevels (SPEC §12.1) as LevelDB names them: `i-rc`, `i-rv`, `i-rk`, `i-ti`. */
-export const RAW_INDEX_NAMES = ['rc', 'rv', 'rk', 'ti'] as const;
+/**
+ * The projection sublevels (SPEC §12.1) as LevelDB names them: `i-rc`, `i-rv`, `i-rk`, `i-ti`, and the Merkle
+ * tree's `i-mt` (SPEC §17.2: key uint64be(last leaf seq) ‖ uint8(level), value the raw 32-byte node hash).
+ */
+export const RAW_INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'mt'] as const;
 export type RawIndexName = (typeof RAW_INDEX_NAMES)[number];
 export type RawIndexes = Record<RawIndexName, RawSublevels['log']>;
 
