@@ -21,7 +21,7 @@ import { createProjectionChecker } from './projections/check.js';
 import { createTreeChecker, loadFrontier, projectTree, type CheckpointClaim } from './projections/tree.js';
 import { Frontier } from './merkle/tree.js';
 import type { TrustedKey } from './merkle/verify-proof.js';
-import { acceptCheckpoint, assertMatches, proveConsistency, proveInclusion, signCheckpoint, type AcceptedCheckpoint } from './transparency.js';
+import { acceptCheckpoint, assertMatches, checkpointOrigin, proveConsistency, proveInclusion, rootFromLog, signCheckpoint, type AcceptedCheckpoint } from './transparency.js';
 import { storedNodes } from './projections/tree.js';
 import { formatBundle, type BundleEntry } from './bundle.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle/tree.js';
@@ -425,7 +425,8 @@ export class Ledger {
 
   /**
    * A signed checkpoint of the ledger as it stands (SPEC §17.3): a C2SP signed note naming the ledger, its size,
-   * its Merkle root and its chain head. O(1): the tree's peaks are kept in memory.
+   * its Merkle root and its chain head. The root is recomputed from the events since the key's previous
+   * checkpoint and must equal the maintained tree's, so a tampered tree index is refused, never signed.
    * @throws LedgerError USAGE (no key), KEY_NOT_AUTHORIZED, STORE_CORRUPT (damaged ledger).
    * @example const checkpoint = await ledger.checkpoint(); await writeFile('ledger.checkpoint', checkpoint);
    */
@@ -440,7 +441,21 @@ export class Ledger {
     if (problem !== null) {
       throw new LedgerError('KEY_NOT_AUTHORIZED', `key ${describeKey(this.#authority, key.publicKeyHex)} is not an active key of this ledger, so it may not vouch for it; sign with a key listed by \`provledger key list\``);
     }
-    return signCheckpoint(this.#meta.ledgerId, this.#head.seq + 1, this.#frontier.root(), this.#head.hash, key);
+    const size = this.#head.seq + 1;
+    const root = await rootFromLog({
+      size,
+      origin: checkpointOrigin(this.#meta.ledgerId),
+      signer: key,
+      lastCheckpoint: await this.#store.readLastCheckpoint(),
+      nodes: storedNodes(this.#store),
+      events: (from, to) => this.#store.entries({ from, to }),
+    });
+    if (!equalBytes(root, this.#frontier.root())) {
+      throw new LedgerError('STORE_CORRUPT', 'refusing to sign a checkpoint: the stored Merkle tree does not match the log; run `provledger verify`, then `provledger rebuild`');
+    }
+    const note = signCheckpoint(this.#meta.ledgerId, size, root, this.#head.hash, key);
+    await this.#store.saveLastCheckpoint(new TextEncoder().encode(note));
+    return note;
   }
 
   /**

@@ -9,9 +9,9 @@ import type { SigningKey } from './crypto/keys.js';
 import { LedgerError } from './errors.js';
 import type { Authority } from './domain/keys.js';
 import { eventHash } from './event/event.js';
-import { formatCheckpoint, parseCheckpoint, parseSignedNote, signNote, verifiedBy, type Checkpoint } from './merkle/checkpoint.js';
+import { formatCheckpoint, parseCheckpoint, parseSignedNote, parseSignedNoteBytes, signNote, verifiedBy, type Checkpoint } from './merkle/checkpoint.js';
 import { formatConsistencyProof, formatInclusionProof } from './merkle/proof-file.js';
-import { consistencyProof, inclusionProof, leafHash, rootAt, verifyConsistency, verifyInclusion, type NodeReader } from './merkle/tree.js';
+import { consistencyProof, foldPeaks, Frontier, inclusionProof, leafHash, peakPositions, rootAt, verifyConsistency, verifyInclusion, type NodeReader } from './merkle/tree.js';
 import { equalBytes } from './bytes.js';
 import type { TrustedKey } from './merkle/verify-proof.js';
 
@@ -39,6 +39,41 @@ export function checkpointHeadHash(checkpoint: Checkpoint): Uint8Array | undefin
 export function signCheckpoint(ledgerId: string, size: number, root: Uint8Array, headHash: Uint8Array, key: SigningKey): string {
   const origin = checkpointOrigin(ledgerId);
   return signNote(formatCheckpoint({ origin, size, rootHash: root, extensions: [headExtension(headHash)] }), origin, key);
+}
+
+/**
+ * The root of the first `size` events, computed from the log rather than read from the stored tree, so a
+ * tampered `mt` index can never make a key sign a false checkpoint (SPEC §17.3). It starts from the last
+ * checkpoint the same key signed, when the stored tree still folds to that checkpoint's root, and hashes only
+ * the events after it; otherwise from the genesis. Cost: O(events since that checkpoint + log n) reads.
+ */
+export async function rootFromLog(options: {
+  readonly size: number;
+  readonly origin: string;
+  readonly signer: SigningKey;
+  readonly lastCheckpoint: Uint8Array | undefined;
+  readonly nodes: NodeReader;
+  readonly events: (from: number, to: number) => AsyncIterable<{ readonly value: Uint8Array }>;
+}): Promise<Uint8Array> {
+  let frontier = Frontier.empty();
+  if (options.lastCheckpoint !== undefined) {
+    try {
+      const note = parseSignedNoteBytes(options.lastCheckpoint);
+      const last = parseCheckpoint(note.text);
+      const ours = verifiedBy(note, [{ name: options.origin, publicKey: options.signer.publicKey }]).length > 0;
+      if (ours && last.origin === options.origin && last.size > 0 && last.size <= options.size) {
+        const peaks = await options.nodes(peakPositions(last.size));
+        if (equalBytes(foldPeaks(peaks), last.rootHash)) frontier = Frontier.fromPeaks(last.size, peaks);
+      }
+    } catch {
+      // A stored checkpoint that does not parse, verify or fold: start from the genesis instead.
+    }
+  }
+  if (frontier.size < options.size) {
+    for await (const entry of options.events(frontier.size, options.size - 1)) frontier.append(leafHash(eventHash(entry.value)));
+  }
+  if (frontier.size !== options.size) throw new LedgerError('STORE_CORRUPT', `the log does not hold events 0..${options.size - 1} in order; run \`provledger verify\``);
+  return frontier.root();
 }
 
 export interface AcceptedCheckpoint {

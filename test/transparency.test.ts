@@ -430,6 +430,33 @@ describe('SPEC §17.2, §12.5: rebuild restores the stored tree byte for byte', 
 });
 
 describe('SPEC §17.2: a damaged tree refuses appends and proofs, but can be verified', () => {
+  it.each([
+    { name: 'with no earlier checkpoint', earlier: false },
+    { name: 'after an earlier checkpoint by the same key', earlier: true },
+  ])('never signs a checkpoint over a changed peak ($name): the root is recomputed from the log (SPEC §17.3)', async ({ earlier }) => {
+    await withTempDir(async (root) => {
+      const dir = join(root, 'ledger');
+      const ledger = await Ledger.create(dir, createOptions());
+      try {
+        await ledger.appendMany(notes(1, 4));
+        if (earlier) await ledger.checkpoint(); // size 5: only events 5..10 are re-hashed later
+        await ledger.appendMany(notes(5, TREE_SIZE - 5));
+      } finally {
+        await ledger.close();
+      }
+      // A consistent forgery of the in-memory state: the peak (1,4) over events 8..9 is replaced.
+      await editIndexes(dir, (ix) => ix.mt.put(keys.node(1, 4), new Uint8Array(32).fill(3)));
+      await expectStoreUnchanged(dir, async (damaged) => {
+        expect(await codeOf(() => damaged.checkpoint())).toBe('STORE_CORRUPT');
+      });
+      await withOpen(dir, (repaired) => repaired.rebuild());
+      await withOpen(dir, async (repaired) => {
+        const checkpoint = await repaired.checkpoint();
+        expect(await findings(repaired, { checkpoint })).toEqual([]);
+      });
+    });
+  });
+
   it('opens with a missing peak: appends and checkpoints are refused (STORE_CORRUPT), verify names the node', async () => {
     await withTempDir(async (root) => {
       const dir = join(root, 'ledger');

@@ -33,6 +33,7 @@ type Operation = BatchOperation<Db, Uint8Array, Uint8Array>;
 const HEAD_KEY = new TextEncoder().encode('head');
 const LEDGER_KEY = new TextEncoder().encode('ledger');
 const REBUILDING_KEY = new TextEncoder().encode('rebuilding');
+const CHECKPOINT_KEY = new TextEncoder().encode('checkpoint');
 /**
  * Stores open in this process, by real path. LevelDB's lock is a POSIX fcntl lock, and LevelDB checks its own
  * in-process lock table only after opening an fd on LOCK, which it then closes, and closing any fd on a file
@@ -131,6 +132,15 @@ export class LevelLogStore implements LogStore {
     const { id, owner, version } = record;
     if (Object.keys(record).length !== 3 || typeof id !== 'string' || !(owner instanceof Uint8Array) || owner.length !== 32 || !isUint(version)) throw corrupt('the stored ledger facts are malformed');
     return { ledgerId: id, owner, formatVersion: version };
+  }
+
+  async readLastCheckpoint(): Promise<Uint8Array | undefined> {
+    const bytes = await this.#read(() => this.#meta.get(CHECKPOINT_KEY));
+    return bytes === undefined ? undefined : toPlainBytes(bytes);
+  }
+
+  async saveLastCheckpoint(note: Uint8Array): Promise<void> {
+    await this.#write([{ type: 'put', sublevel: this.#meta, key: CHECKPOINT_KEY, value: note }]);
   }
 
   async get(seq: number): Promise<Uint8Array | undefined> {

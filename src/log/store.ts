@@ -47,6 +47,9 @@ export interface LogStore {
   readHead(): Promise<StoredHead | null>;
   readMeta(): Promise<StoredMeta | null>;
   get(seq: number): Promise<Uint8Array | undefined>;
+  /** The last checkpoint this ledger signed (a signed note's UTF-8 bytes), kept so the next one checks only newer events (SPEC §17.3). */
+  readLastCheckpoint(): Promise<Uint8Array | undefined>;
+  saveLastCheckpoint(note: Uint8Array): Promise<void>;
   /** The seq of the last log key (-1 for a key that is not a seq), or undefined for an empty log. */
   lastSeq(): Promise<number | undefined>;
   /** Stored entries in key order, `from` and `to` inclusive. */
