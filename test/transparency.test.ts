@@ -180,10 +180,9 @@ describe('SPEC §17.5: verify --checkpoint holds the ledger to a checkpoint it s
       const checkpoint = await withOpen(dir, (ledger) => ledger.checkpoint());
       await rewriteEvent(dir, 4, { n: 999 }, false);
       await withOpen(dir, async (ledger) => {
-        // The stored tree still commits to the old event 4: its leaf and every node above it (completed by
-        // events 5 and 7) differ from what the log now implies.
+        // The stored tree still commits to the old event 4: every stored node above its leaf (completed by
+        // events 5 and 7) differs from what the log now implies. Leaves are not stored (SPEC §17.2).
         expect(await findings(ledger, { checkpoint })).toEqual([
-          [4, 'TREE_MISMATCH'],
           [5, 'BAD_PREV'],
           [5, 'TREE_MISMATCH'],
           [7, 'TREE_MISMATCH'],
@@ -342,7 +341,7 @@ const completedBy = (level: number, index: number) => (index + 1) * 2 ** level -
 
 describe('SPEC §17.2: verify checks the stored Merkle tree node by node', () => {
   it.each([
-    { name: 'a leaf node', level: 0, index: 5 },
+    { name: 'a node over two events', level: 1, index: 2 },
     { name: 'an interior node', level: 2, index: 0 },
     { name: 'a peak', level: 1, index: 4 },
   ])('reports a changed node ($name) as TREE_MISMATCH at the event that completed it', async ({ level, index }) => {
@@ -412,8 +411,8 @@ describe('SPEC §17.2, §12.5: rebuild restores the stored tree byte for byte', 
       const dir = join(root, 'ledger');
       await createLedger(dir, TREE_SIZE);
       const tree = await treeEntries(dir);
-      // Every complete subtree is kept, not only the peaks: 2n − popcount(n) nodes, 19 for 11 events.
-      expect(tree).toHaveLength(19);
+      // Every complete subtree of two or more leaves is kept, not only the peaks: n − popcount(n) nodes, 8 for 11 events.
+      expect(tree).toHaveLength(8);
       const store = await dumpStore(dir);
       await editIndexes(dir, edit);
       expect(await treeEntries(dir)).not.toEqual(tree);
@@ -473,8 +472,8 @@ describe('SPEC §17.2: a damaged tree refuses appends and proofs, but can be ver
   });
 
   it.each([
-    { name: 'changed', edit: (ix: RawIndexes) => ix.mt.put(keys.node(0, 5), new Uint8Array(32).fill(9)) },
-    { name: 'deleted', edit: (ix: RawIndexes) => ix.mt.del(keys.node(0, 5)) },
+    { name: 'changed', edit: (ix: RawIndexes) => ix.mt.put(keys.node(1, 3), new Uint8Array(32).fill(9)) },
+    { name: 'deleted', edit: (ix: RawIndexes) => ix.mt.del(keys.node(1, 3)) },
   ])('refuses proofs whose path crosses a $name node (STORE_CORRUPT), and still serves the others', async ({ edit }) => {
     await withTempDir(async (root) => {
       const dir = join(root, 'ledger');
@@ -482,7 +481,7 @@ describe('SPEC §17.2: a damaged tree refuses appends and proofs, but can be ver
       const checkpoints: string[] = [];
       try {
         await ledger.appendMany(notes(1, 4));
-        checkpoints.push(await ledger.checkpoint()); // size 5: peaks (2,0), (0,4); node (0,5) is no part of it
+        checkpoints.push(await ledger.checkpoint()); // size 5: peaks (2,0), (0,4); node (1,3) is no part of it
         await ledger.appendMany(notes(5, TREE_SIZE - 5));
         checkpoints.push(await ledger.checkpoint());
       } finally {
@@ -491,9 +490,9 @@ describe('SPEC §17.2: a damaged tree refuses appends and proofs, but can be ver
       const [at5, at11] = checkpoints as [string, string];
       await editIndexes(dir, edit);
       await expectStoreUnchanged(dir, async (damaged) => {
-        // Leaf 4's audit path starts with its sibling, leaf 5.
+        // Leaf 4's audit path is leaf 5, then node (1,3) over events 6..7.
         expect(await codeOf(() => damaged.proveInclusion(4, at11))).toBe('STORE_CORRUPT');
-        // The consistency proof from 5 to 11 needs MTH(D[5:6]), the damaged leaf.
+        // The consistency proof from 5 to 11 needs MTH(D[6:8]), the damaged node.
         expect(await codeOf(() => damaged.proveConsistency(at5, at11))).toBe('STORE_CORRUPT');
         // Leaf 9's path crosses only nodes of [8, 11) and the intact (3,0).
         expect(verifyInclusion(await damaged.proveInclusion(9, at11), { trustedKeys: trustOwner }).ok).toBe(true);

@@ -7,29 +7,50 @@ import type { VerifyFailure } from '../chain/failures.js';
 import type { DecodedEvent, ExtraChecks, StoredLeaf } from '../chain/verify.js';
 import { equalBytes, toHex } from '../bytes.js';
 import { LedgerError } from '../errors.js';
+import { eventHash } from '../event/event.js';
 import { Frontier, leafHash, peakPositions, type NodePosition, type NodeReader } from '../merkle/tree.js';
 import { decodeNode, keys, type IndexReader, type IndexWrite } from './indexes.js';
 
-/** The `mt` writes of appending the event with hash `eventHash`; advances `frontier`. */
-export function projectTree(frontier: Frontier, eventHash: Uint8Array): IndexWrite[] {
-  return frontier.append(leafHash(eventHash)).map((node) => ({ index: 'mt', key: keys.node(node.level, node.index), value: node.hash }));
+/**
+ * The `mt` writes of appending the event with hash `hash`; advances `frontier`. Leaves (level 0) are not
+ * stored: each is one hash of its event, read from the log when a proof needs it, which halves the writes.
+ */
+export function projectTree(frontier: Frontier, hash: Uint8Array): IndexWrite[] {
+  return frontier
+    .append(leafHash(hash))
+    .filter((node) => node.level > 0)
+    .map((node) => ({ index: 'mt', key: keys.node(node.level, node.index), value: node.hash }));
 }
 
-/** Stored nodes for proof generation: one batched read; a missing or malformed node is STORE_CORRUPT. */
-export function storedNodes(reader: IndexReader): NodeReader {
+/** Where the tree's nodes come from: the `mt` index, and the log for leaves. */
+export interface TreeSource extends IndexReader {
+  get(seq: number): Promise<Uint8Array | undefined>;
+}
+
+/** Stored nodes for proof generation: one batched index read plus a log read per leaf; anything missing or malformed is STORE_CORRUPT. */
+export function storedNodes(source: TreeSource): NodeReader {
   return async (positions: readonly NodePosition[]) => {
-    const found = await reader.indexGetMany('mt', positions.map((p) => keys.node(p.level, p.index)));
-    return found.map((bytes, i) => {
-      const { level, index } = positions[i]!;
-      const what = `Merkle tree (mt) node ${level}/${index}`;
-      if (bytes === undefined) throw new LedgerError('STORE_CORRUPT', `the ${what} is missing; run \`provledger verify\`, then \`provledger rebuild\``);
-      return decodeNode(bytes, what);
-    });
+    const inner = positions.filter((p) => p.level > 0);
+    const found = await source.indexGetMany('mt', inner.map((p) => keys.node(p.level, p.index)));
+    const byPosition = new Map(inner.map((p, i) => [`${p.level}/${p.index}`, found[i]]));
+    return Promise.all(
+      positions.map(async ({ level, index }) => {
+        if (level === 0) {
+          const bytes = await source.get(index);
+          if (bytes === undefined) throw new LedgerError('STORE_CORRUPT', `event ${index}, a leaf of the Merkle tree, is missing from the log; run \`provledger verify\``);
+          return leafHash(eventHash(bytes));
+        }
+        const bytes = byPosition.get(`${level}/${index}`);
+        const what = `Merkle tree (mt) node ${level}/${index}`;
+        if (bytes === undefined) throw new LedgerError('STORE_CORRUPT', `the ${what} is missing; run \`provledger verify\`, then \`provledger rebuild\``);
+        return decodeNode(bytes, what);
+      }),
+    );
   };
 }
 
 /** The tree state after `size` events, from its stored peaks: O(log size) reads. */
-export async function loadFrontier(reader: IndexReader, size: number): Promise<Frontier> {
+export async function loadFrontier(reader: TreeSource, size: number): Promise<Frontier> {
   const peaks = await storedNodes(reader)(peakPositions(size));
   return Frontier.fromPeaks(size, peaks);
 }
@@ -81,7 +102,8 @@ export function createTreeChecker(reader: IndexReader, options: { checkpoint?: C
   return {
     async checkChunk(_events: readonly DecodedEvent[], leaves: readonly StoredLeaf[] = []) {
       if (gap) return [];
-      if (frontier.size === 0 && leaves.length > 0 && !(await hasAnyNode())) {
+      // Two events complete the first stored node, so from then on the index cannot be empty.
+      if (frontier.size === 0 && leaves.length >= 2 && !(await hasAnyNode())) {
         // A store written before the tree existed (SPEC §17.8): one finding, not one per event. The tree is
         // still computed from the log, so a checkpoint can be checked all the same.
         compareStored = false;
@@ -95,7 +117,7 @@ export function createTreeChecker(reader: IndexReader, options: { checkpoint?: C
           failures.push({ seq: leaf.seq, code: 'TREE_MISMATCH', message: `the Merkle tree cannot be checked from event ${leaf.seq} on: the log does not hold events 0..${leaf.seq - 1} in order` });
           break;
         }
-        for (const node of frontier.append(leafHash(leaf.hash))) wanted.push({ seq: leaf.seq, key: keys.node(node.level, node.index), hash: node.hash, first: node.index * 2 ** node.level });
+        for (const node of frontier.append(leafHash(leaf.hash))) if (node.level > 0) wanted.push({ seq: leaf.seq, key: keys.node(node.level, node.index), hash: node.hash, first: node.index * 2 ** node.level });
         if (checkpoint !== undefined && frontier.size === checkpoint.size) compareCheckpoint(leaf);
       }
       const found = wanted.length === 0 || !compareStored ? [] : await reader.indexGetMany('mt', wanted.map((w) => w.key));
