@@ -10,8 +10,10 @@
  *
  * Sections: 1 machine and load, 2 raw limits, 3 append modes, 4 verify throughput, 5 where verify's time
  * goes, 6 verify peak memory (fresh child process per ledger size), 7 records (point reads, replay, rebuild
- * and record writes on two ledgers with the same records; scripts/bench/records.js). Results: a table on
- * stdout and JSON in bench-out/results.json. Ledgers live in a temporary directory that is removed at the end.
+ * and record writes on two ledgers with the same records; scripts/bench/records.js), 8 transparency (checkpoint
+ * and proofs, their sizes, on the same two ledgers, and the Merkle tree's append cost;
+ * scripts/bench/transparency.js). Results: a table on stdout and JSON in bench-out/results.json. Ledgers live in
+ * a temporary directory that is removed at the end.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +47,7 @@ import {
   settle,
 } from './bench/lib.js';
 import { measureRecords } from './bench/records.js';
+import { measureTransparency, transparencyRows, transparencySummary } from './bench/transparency.js';
 
 const run = promisify(execFile);
 const BATCH = 1000;
@@ -138,7 +141,25 @@ async function main() {
   if (options.memory) results.memory = await measureMemory(ledgerDir, key);
 
   // 7. Records: reads, replay and rebuild on two ledgers with the same records; the write path's projection cost.
-  if (options.records) results.records = await measureRecords({ key, newDir, log, options, rawVerify: () => rawVerify(options.seconds / 2) });
+  let recordLedgers;
+  if (options.records) {
+    const { dirs, ...records } = await measureRecords({ key, newDir, log, options, rawVerify: () => rawVerify(options.seconds / 2) });
+    results.records = records;
+    recordLedgers = dirs;
+  }
+
+  // 8. Transparency (issue 6): checkpoints and proofs on the records ledgers (built here without them), the tree's append cost.
+  if (options.transparency) {
+    results.transparency = await measureTransparency({
+      key,
+      newDir,
+      log,
+      options,
+      ledgers: recordLedgers,
+      buildLedger: (dir, total) => buildLedger(dir, key, total),
+      appendManyRate: results.append.modes.d?.rate,
+    });
+  }
 
   results.load.end = loadAverage();
   log(`load average at end (1, 5, 15 min): ${results.load.end.join(', ')}`);
@@ -471,6 +492,7 @@ function printReport() {
     rows.push(['verify', `${label(l.checked)} events, default threads (child)`, fmtRate(l.rate), 'raw limit', fmtRatio(l.rate / limit), '-', '']);
   }
   if (records !== undefined) rows.push(...recordRows(records, label));
+  if (results.transparency !== undefined) rows.push(...transparencyRows(results.transparency, label));
 
   const out = [];
   out.push(`provledger benchmarks — ${results.date}`);
@@ -510,5 +532,6 @@ function printReport() {
         `record payload ≈ ${w.payloadJsonBytes} B JSON; plain append samples ${drift(w.plainBaseline)}; load during records ${records.loadAtStart[0]} → ${records.loadAtEnd[0]}`,
     );
   }
+  if (results.transparency !== undefined) out.push(transparencySummary(results.transparency, label));
   console.log(out.join('\n'));
 }

@@ -25,6 +25,8 @@ const HELP = `Usage: node --expose-gc scripts/bench.js [options]   (or: npm run 
                        sets the large records ledger to 1000000 (issue 3's 10k-vs-1M check)
   --records-events N   size of the large records ledger (default 200000; the small one has 10000 events)
   --no-records         skip the records section (point reads, replay, rebuild, record writes)
+  --no-transparency    skip the transparency section (checkpoint and proofs on the records ledgers' sizes,
+                       proof sizes, append cost of the Merkle tree)
   --verify-events N    size of the ledger that verify throughput is measured on (default 100000)
   --seconds S          length of each timed window for raw and append rates (default 2)
   --repeats N          verify runs per setting; the best is reported, all are kept (default 2)
@@ -48,6 +50,7 @@ export function parseOptions(argv, env) {
     recordsSmall: base.recordsSmall,
     recordsLarge: base.recordsLarge,
     records: true,
+    transparency: true,
     memory: true,
     out: new URL('../../bench-out/results.json', import.meta.url).pathname,
   };
@@ -91,6 +94,9 @@ export function parseOptions(argv, env) {
         break;
       case '--no-records':
         options.records = false;
+        break;
+      case '--no-transparency':
+        options.transparency = false;
         break;
       case '--out':
         options.out = value();

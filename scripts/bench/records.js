@@ -29,6 +29,7 @@ const recordData = (r, v) => ({ ...samplePayload(r * RECORDS.versions + v), vers
 
 /**
  * Runs the records section. `context` carries the suite's helpers: { key, newDir, log, options, rawVerify }.
+ * Returns the figures, and in `dirs` the two ledgers' directories (not figures: the caller takes them out).
  */
 export async function measureRecords(context) {
   const { key, newDir, log, options } = context;
@@ -51,7 +52,8 @@ export async function measureRecords(context) {
   }
   out.writes = await measureRecordWrites(context);
   out.loadAtEnd = loadAverage();
-  return out;
+  // The ledgers stay on disk (the suite removes its temporary root at the end) for the transparency section.
+  return { ...out, dirs: { small: smallDir, large: largeDir } };
 }
 
 /** Point reads and replay, each on the larger ledger against the smaller one. */
