@@ -46,3 +46,43 @@ export function sha256Reference(...parts: Uint8Array[]): Uint8Array {
   }
   return hash.digest();
 }
+
+/** An incremental SHA-256: feed bytes in order with `update`, then call `digest` once. */
+export interface Sha256Stream {
+  /** Hashes `bytes` now (no copy is kept, so the caller may reuse the buffer at once). */
+  update(bytes: Uint8Array): void;
+  /** The digest of everything fed so far, as a fresh 32-byte plain Uint8Array. Ends the stream. */
+  digest(): Uint8Array;
+}
+
+/**
+ * A streaming SHA-256 (node:crypto), for inputs too large to hold in memory such as artifact files: its state is
+ * a few hundred bytes whatever the input length. `createSha256()` fed parts in order gives `sha256(...parts)`.
+ *
+ * @returns a new stream.
+ * @throws {TypeError} from `update` when the argument is not a Uint8Array, and from `update` or `digest` once
+ * `digest` has been called (a stream is used once; create another).
+ * @example
+ * const hash = createSha256();
+ * for await (const chunk of chunks) hash.update(chunk);
+ * toHex(hash.digest());
+ */
+export function createSha256(): Sha256Stream {
+  const hash = createHash('sha256');
+  let finished = false;
+  const assertOpen = (call: string): void => {
+    if (finished) throw new TypeError(`createSha256: ${call} after digest(); a stream is used once, create another`);
+  };
+  return {
+    update(bytes: Uint8Array): void {
+      assertBytes(bytes, 'createSha256 update bytes');
+      assertOpen('update');
+      hash.update(bytes);
+    },
+    digest(): Uint8Array {
+      assertOpen('digest');
+      finished = true;
+      return new Uint8Array(hash.digest());
+    },
+  };
+}
