@@ -1,11 +1,14 @@
 /**
  * Audit bundles (SPEC §17.7): one record's history, self-contained and checkable offline. A bundle holds a
  * signed checkpoint and, each with its inclusion proof, the genesis, every key change up to the checkpoint and
- * every event of the record. `verifyBundle` is pure: it needs no ledger, trusts only the caller's keys, and
+ * every event of the record; with lineage, also the histories of the records upstream and the links between them. `verifyBundle` is pure: it needs no ledger, trusts only the caller's keys, and
  * never throws for what it is given.
  */
 import { toHex } from './bytes.js';
-import { checkTransition, isRecordEventType, parseRecordEvent } from './domain/records.js';
+import { checkTransition, ID_PATTERN, isRecordEventType, parseRecordEvent } from './domain/records.js';
+import { isDependency, orient, type Link } from './domain/links.js';
+import { linkEventOf } from './projections/project.js';
+import { checkLinkTransition } from './projections/links.js';
 import { describeKey, evolveAuthority, genesisAuthority, isKeyEventType, judgeAuthor, judgeKeyEvent, type Authority } from './domain/keys.js';
 import { readGenesis } from './event/genesis.js';
 import { fromBase64, toBase64 } from './merkle/proof-file.js';
@@ -27,6 +30,8 @@ export interface BundleEntry {
 
 export interface Bundle {
   readonly record: string;
+  /** Records upstream of `record` whose histories the bundle also carries (`bundle --lineage`), else empty. */
+  readonly upstream: readonly string[];
   readonly checkpoint: string;
   readonly entries: readonly BundleEntry[];
 }
@@ -35,6 +40,7 @@ export function formatBundle(bundle: Bundle): string {
   const json = {
     format: BUNDLE_FORMAT,
     record: bundle.record,
+    upstream: bundle.upstream,
     checkpoint: bundle.checkpoint,
     events: bundle.entries.map((e) => ({ seq: e.seq, event: toBase64(e.event), proof: e.proof.map(toBase64) })),
   };
@@ -53,9 +59,18 @@ export interface BundledVersion {
   readonly data: unknown;
 }
 
+export interface BundledRecord {
+  readonly id: string;
+  readonly kind: string;
+  readonly versions: readonly BundledVersion[];
+}
+
 export interface VerifiedBundle extends VerifiedCheckpoint {
   readonly ledgerId: string;
-  readonly record: { readonly id: string; readonly kind: string; readonly versions: readonly BundledVersion[] };
+  readonly record: BundledRecord;
+  /** With lineage: each upstream record's history, and the links in place at the checkpoint that connect them. */
+  readonly upstream: readonly BundledRecord[];
+  readonly links: readonly Link[];
   /** How many key changes the bundle carries (beyond the genesis). */
   readonly keyChanges: number;
 }
@@ -79,9 +94,9 @@ export function verifyBundle(text: string, options: { readonly trustedKeys: read
   let authority: Authority = new Map();
   let ledgerId: string | null = null;
   let keyChanges = 0;
-  let kind = '';
-  const versions: BundledVersion[] = [];
-  let state: { version: number; deleted: boolean } | null = null;
+  const covered = [parsed.record, ...parsed.upstream];
+  const records = new Map<string, { kind: string; state: { version: number; deleted: boolean } | null; versions: BundledVersion[] }>(covered.map((id) => [id, { kind: '', state: null, versions: [] }]));
+  const links = new Map<string, { link: Link; active: boolean }>();
   let previousSeq = -1;
   for (const entry of parsed.entries) {
     const { seq } = entry;
@@ -114,15 +129,30 @@ export function verifyBundle(text: string, options: { readonly trustedKeys: read
       keyChanges++;
       continue;
     }
-    const record = isRecordEventType(body.type) ? parseRecordEvent(body.type, body.payload) : null;
-    if (record === null || typeof record === 'string' || record.id !== parsed.record) {
-      return fail('MALFORMED', `not a valid bundle: event ${seq} (${body.type}) is neither the genesis, a key change nor an event of record ${parsed.record}`);
+    const link = parsed.upstream.length > 0 ? linkEventOf(body) : null;
+    if (typeof link === 'string') return fail('EVENT_INVALID', `event ${seq} is not a valid link event: ${link}`);
+    if (link !== null) {
+      const identity = JSON.stringify([link.from, link.to, link.rel, link.role ?? '', link.split ?? '']);
+      const known = links.get(identity);
+      const broken = checkLinkTransition(known?.active ?? false, link);
+      if (broken !== null) return fail('HISTORY_INCOMPLETE', `event ${seq}: ${broken}`);
+      for (const end of [link.from, link.to]) {
+        if (records.get(end)?.state == null) return fail('HISTORY_INCOMPLETE', `event ${seq} links ${end}, which the bundle does not show created before it`);
+      }
+      const { type: _type, ...fields } = link;
+      links.set(identity, { link: fields, active: link.type === 'link.add' });
+      continue;
     }
-    const broken = checkTransition(state, record);
+    const record = isRecordEventType(body.type) ? parseRecordEvent(body.type, body.payload) : null;
+    const bundled = record === null || typeof record === 'string' ? undefined : records.get(record.id);
+    if (record === null || typeof record === 'string' || bundled === undefined) {
+      return fail('MALFORMED', `not a valid bundle: event ${seq} (${body.type}) is neither the genesis, a key change${parsed.upstream.length > 0 ? ', a link' : ''} nor an event of ${covered.length === 1 ? `record ${parsed.record}` : 'a record the bundle covers'}`);
+    }
+    const broken = checkTransition(bundled.state, record);
     if (broken !== null) return fail('HISTORY_INCOMPLETE', `event ${seq}: ${broken}; the bundle must carry every version from 1`);
-    if (record.type === 'record.create') kind = record.kind;
-    state = { version: record.version, deleted: record.type === 'record.delete' };
-    versions.push({
+    if (record.type === 'record.create') bundled.kind = record.kind;
+    bundled.state = { version: record.version, deleted: record.type === 'record.delete' };
+    bundled.versions.push({
       version: record.version,
       op: record.type === 'record.create' ? 'create' : record.type === 'record.update' ? 'update' : 'delete',
       seq,
@@ -133,8 +163,24 @@ export function verifyBundle(text: string, options: { readonly trustedKeys: read
     });
   }
   if (ledgerId === null) return fail('HISTORY_INCOMPLETE', 'the bundle does not carry the genesis (event 0)');
-  if (versions.length === 0) return fail('HISTORY_INCOMPLETE', `the bundle carries no event of record ${parsed.record}`);
-  return { ok: true, checkpoint, signedBy: signed.signedBy, ledgerId, record: { id: parsed.record, kind, versions }, keyChanges };
+  for (const [id, entry] of records) if (entry.versions.length === 0) return fail('HISTORY_INCOMPLETE', `the bundle carries no event of record ${id}`);
+  const inPlace = [...links.values()].filter((l) => l.active).map((l) => l.link);
+  // Every upstream record must be reached from the root through the carried links, or it is not lineage.
+  const reached = new Set([parsed.record]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const link of inPlace) {
+      const { dependent, dependency } = orient(link);
+      if (isDependency(link.rel) && reached.has(dependent) && !reached.has(dependency)) {
+        reached.add(dependency);
+        grew = true;
+      }
+    }
+  }
+  const stray = parsed.upstream.find((id) => !reached.has(id));
+  if (stray !== undefined) return fail('HISTORY_INCOMPLETE', `record ${stray} is listed upstream, but no link the bundle carries leads from ${parsed.record} to it`);
+  const summary = (id: string): BundledRecord => ({ id, kind: records.get(id)!.kind, versions: records.get(id)!.versions });
+  return { ok: true, checkpoint, signedBy: signed.signedBy, ledgerId, record: summary(parsed.record), upstream: parsed.upstream.map(summary), links: inPlace, keyChanges };
 }
 
 /** The bundle's JSON, read strictly: exactly the documented fields, canonical base64. A string says what is wrong. */
@@ -147,10 +193,13 @@ export function parseBundle(text: string): Bundle | string {
   } catch {
     return 'the file is not JSON';
   }
-  if (!isObject(json) || !hasExactly(json, ['format', 'record', 'checkpoint', 'events'])) return 'the top level must be an object with exactly "format", "record", "checkpoint" and "events"';
+  if (!isObject(json) || !hasExactly(json, ['format', 'record', 'upstream', 'checkpoint', 'events'])) return 'the top level must be an object with exactly "format", "record", "upstream", "checkpoint" and "events"';
   if (json['format'] !== BUNDLE_FORMAT) return `"format" must be "${BUNDLE_FORMAT}"`;
-  const { record, checkpoint, events } = json;
-  if (typeof record !== 'string' || record.length === 0 || record.length > 128) return '"record" must be a record id';
+  const { record, upstream, checkpoint, events } = json;
+  if (typeof record !== 'string' || !ID_PATTERN.test(record)) return '"record" must be a record id';
+  if (!Array.isArray(upstream) || upstream.length > 100_000 || !upstream.every((id) => typeof id === 'string' && ID_PATTERN.test(id)) || new Set([record, ...upstream]).size !== upstream.length + 1) {
+    return '"upstream" must be an array of distinct record ids, without the root record';
+  }
   if (typeof checkpoint !== 'string') return '"checkpoint" must be the text of a signed checkpoint';
   if (!Array.isArray(events) || events.length === 0) return '"events" must be a non-empty array';
   const entries: BundleEntry[] = [];
@@ -167,7 +216,7 @@ export function parseBundle(text: string): Bundle | string {
       return (error as Error).message.replace(/^not a valid proof: /, '');
     }
   }
-  return { record, checkpoint, entries };
+  return { record, upstream: upstream as string[], checkpoint, entries };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -39,6 +39,12 @@ export const ERROR_CODES = [
   'CHECKPOINT_UNTRUSTED',
   'PROOF_MALFORMED',
   'BUNDLE_MALFORMED',
+  'INVALID_LINK',
+  'LINK_EXISTS',
+  'LINK_NOT_FOUND',
+  'LINK_CYCLE',
+  'RUN_FINISHED',
+  'ALREADY_INVALID',
   // a checkpoint this ledger no longer matches: rewritten, forked or truncated since (CLI exit 1)
   'CHECKPOINT_MISMATCH',
   // a stale --base: someone else wrote first (CLI exit 4)

@@ -33,3 +33,8 @@ export { verifyBundle } from './bundle.js';
 export type { VerifiedBundle, BundledVersion } from './bundle.js';
 export { parseCheckpoint, parseSignedNote, parseVerifierKey, formatVerifierKey, noteKeyId } from './merkle/checkpoint.js';
 export type { Checkpoint, SignedNote, NoteSignature, NoteVerifier } from './merkle/checkpoint.js';
+// Links, lineage and ML records (SPEC §19, §21).
+export type { Links, Link, Relation, UseRole, Lineage, LineageNode, LineageEdge, LineageOptions, Direction } from './links.js';
+export type { Artifacts, Runs, ArtifactInput, ArtifactResult, ArtifactContent, ArtifactKind, RunStart, RunFinish } from './ml.js';
+export { digestPaths, manifestDigest } from './artifacts/digest.js';
+export type { ArtifactDigest, ManifestMember } from './artifacts/digest.js';

@@ -26,7 +26,14 @@ import { storedNodes } from './projections/tree.js';
 import { formatBundle, type BundleEntry } from './bundle.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle/tree.js';
 import { INDEX_NAMES, type IndexWrite, type RecordHead } from './projections/indexes.js';
-import { projectAuthority, projectEvent, recordEventOf } from './projections/project.js';
+import { linkEventOf, projectAuthority, projectEvent, recordEventOf } from './projections/project.js';
+import { checkLinkTransition, edgesOf, linkActive, projectLink } from './projections/links.js';
+import { orient, type Link } from './domain/links.js';
+import { Links } from './links.js';
+import { Artifacts, Runs } from './ml.js';
+import { isInvalidateType, parseInvalidation } from './domain/invalidation.js';
+import { projectInvalidation } from './projections/invalidations.js';
+import { Provenance } from './provenance.js';
 import { readAuthority, readRecordHead, seqAtTime } from './projections/queries.js';
 import { describeKey, genesisAuthority, isKeyEventType, judgeAuthor, type Authority, type KeyStanding } from './domain/keys.js';
 import { Records, type DecideContext, type RecordSnapshot, type RecordVersion } from './records.js';
@@ -154,6 +161,14 @@ export class Ledger {
   readonly records: Records;
   /** Who may write: add, revoke and list keys (SPEC §14). */
   readonly keys: Keys;
+  /** Links between records and lineage, as of any point (SPEC §19). */
+  readonly links: Links;
+  /** Datasets, models, software, configs and evaluations recorded by their content (SPEC §21). */
+  readonly artifacts: Artifacts;
+  /** Runs: started with their inputs, finished with their outputs (SPEC §21). */
+  readonly runs: Runs;
+  /** Invalidation, impact, licences and dataset diffs (SPEC §23). */
+  readonly provenance: Provenance;
   /** The keys valid now, kept in step with every commit (loaded from the `ka` projection on open). */
   #authority: Authority;
   /** The Merkle tree's peaks after the head, kept in step with every commit (SPEC §17.2). */
@@ -174,6 +189,26 @@ export class Ledger {
       submit: (build) => this.#submit(build),
       resolvePoint: (point) => this.#resolvePoint(point),
       readEvent: (seq) => this.get(seq),
+      assertReadable: () => this.#assertReadable(),
+    });
+    this.links = new Links({
+      store,
+      submit: (build) => this.#submit(build),
+      resolvePoint: (point) => this.#resolvePoint(point),
+      recordAt: (id, seq) => this.records.versionAt(id, seq),
+      headSeq: () => this.#head?.seq ?? 0,
+      assertReadable: () => this.#assertReadable(),
+    });
+    const ml = { submit: (build: PendingAppend['build']) => this.#submit(build), assertReadable: () => this.#assertReadable(), now: () => readClock(this.#clock, 0) };
+    this.artifacts = new Artifacts(ml);
+    this.runs = new Runs(ml);
+    this.provenance = new Provenance({
+      store,
+      submit: (build) => this.#submit(build),
+      resolvePoint: (point) => this.#resolvePoint(point),
+      recordAt: (id, seq) => this.records.versionAt(id, seq),
+      readVersion: (id, version) => this.records.get(id, { version }),
+      links: this.links,
       assertReadable: () => this.#assertReadable(),
     });
     this.keys = new Keys({
@@ -488,11 +523,13 @@ export class Ledger {
 
   /**
    * An audit bundle of one record (SPEC §17.7): the checkpoint, and with their inclusion proofs the genesis,
-   * every key change the checkpoint covers and every event of the record. Checked offline by `verifyBundle`.
+   * every key change the checkpoint covers and every event of the record; with `lineage`, also every event of the
+   * records upstream of it as of the checkpoint and the link events that connect them. Checked offline by
+   * `verifyBundle`.
    * @throws as proveInclusion, and RECORD_NOT_FOUND.
    * @example await writeFile('model.bundle.json', await ledger.bundle('resnet-50'));
    */
-  async bundle(id: string, options: { checkpoint?: string; trustedKeys?: readonly TrustedKey[] } = {}): Promise<string> {
+  async bundle(id: string, options: { checkpoint?: string; trustedKeys?: readonly TrustedKey[]; lineage?: boolean } = {}): Promise<string> {
     this.#assertReadable();
     const text = options.checkpoint ?? (await this.checkpoint());
     const accepted = await this.#matchingCheckpoint(text, options.trustedKeys);
@@ -501,6 +538,16 @@ export class Ledger {
     for await (const version of this.records.history(id)) if (version.seq < size) history.push(version.seq);
     if (history.length === 0) {
       throw new LedgerError('RECORD_NOT_FOUND', `record ${id} has no event in the first ${size} events the checkpoint covers; make a newer checkpoint`, { details: { id } });
+    }
+    // With lineage: every record upstream of it as of the checkpoint, their whole histories, and the links walked.
+    const upstream: string[] = [];
+    if (options.lineage === true) {
+      const lineage = await this.links.lineage(id, { direction: 'up', at: { seq: size - 1 } });
+      for (const node of lineage.nodes.slice(1)) {
+        upstream.push(node.id);
+        for await (const version of this.records.history(node.id)) if (version.seq < size) history.push(version.seq);
+      }
+      for (const edge of lineage.edges) history.push(edge.addedSeq);
     }
     // Key changes that took effect are exactly the `ka` entries; the genesis is the first of them.
     const keyChanges: number[] = [];
@@ -520,7 +567,7 @@ export class Ledger {
       }
       entries.push({ seq, event: bytes, proof });
     }
-    return formatBundle({ record: id, checkpoint: text, entries });
+    return formatBundle({ record: id, upstream, checkpoint: text, entries });
   }
 
   #acceptCheckpoint(text: string, trustedKeys?: readonly TrustedKey[]): AcceptedCheckpoint {
@@ -575,6 +622,8 @@ export class Ledger {
       const frontier = Frontier.empty();
       const pending = new Map<string, RecordHead>();
       const priorOf = async (id: string) => pending.get(id) ?? (await readRecordHead(this.#store, id));
+      const pendingLinks = new Map<string, boolean>();
+      const activeOf = async (link: Link) => pendingLinks.get(linkIdentity(link)) ?? (await linkActive(this.#store, link));
       for await (const entry of this.#store.entries()) {
         done++;
         // An event that does not decode is skipped: it has no projection, and verify reports it (SPEC §12.5).
@@ -595,6 +644,19 @@ export class Ledger {
         const { writes, head } = projectEvent(event, valid, valid === null ? null : await priorOf(valid.id));
         batch.push(...writes);
         if (valid !== null && head !== null) pending.set(valid.id, head);
+        // An invalidation of a record (or version) that existed before it is projected, as verify judges it (SPEC §23.1).
+        if (isInvalidateType(event.type)) {
+          const invalidation = parseInvalidation(event.payload);
+          const prior = typeof invalidation === 'string' ? null : await priorOf(invalidation.id);
+          if (typeof invalidation !== 'string' && prior !== null && (invalidation.version ?? 1) <= prior.version) batch.push(...projectInvalidation(invalidation, seq));
+        }
+        // Only link changes that follow the rules are projected, exactly as verify judges them (SPEC §19.4).
+        const link = linkEventOf(event);
+        const endsExist = async (l: Link) => (await priorOf(l.from)) !== null && (await priorOf(l.to)) !== null;
+        if (link !== null && typeof link !== 'string' && checkLinkTransition(await activeOf(link), link) === null && (link.type === 'link.remove' || (await endsExist(link)))) {
+          batch.push(...projectLink(link, seq));
+          pendingLinks.set(linkIdentity(link), link.type === 'link.add');
+        }
         // Changes to who may write count only with a valid signature, exactly as verify judges them (SPEC §14.3).
         const authoritySigned = seq === 0 || isKeyEventType(body.type) ? checkSignature(event.author, sealed.signature, sealed.signedMessage, false) : undefined;
         const keyed = projectAuthority({ ...event, authoritySigned }, authority);
@@ -604,6 +666,7 @@ export class Ledger {
           await put(batch);
           batch = [];
           pending.clear();
+          pendingLinks.clear();
           options.onProgress?.(done, total);
         }
       }
@@ -655,10 +718,38 @@ export class Ledger {
     let authority = this.#authority;
     let frontier = this.#frontier;
     const groupRecords = new Map<string, RecordSnapshot>();
+    // Link changes decided earlier in the group, by link identity: later requests see them (SPEC §19.2).
+    const groupLinks = new Map<string, { link: Link; active: boolean }>();
     const storeSnapshots = new Map<string, Promise<RecordSnapshot | null>>();
     const accepted: { request: PendingAppend; events: SealedEvent[]; writes: IndexWrite[] }[] = [];
     for (const request of group) {
       const localRecords = new Map<string, RecordSnapshot>();
+      const localLinks = new Map<string, { link: Link; active: boolean }>();
+      const activeOf = async (link: Link): Promise<boolean> => (localLinks.get(linkIdentity(link)) ?? groupLinks.get(linkIdentity(link)))?.active ?? linkActive(this.#store, link);
+      const dependsOn = async (id: string, on: string): Promise<boolean> => {
+        // Upward walk over the committed links, adjusted by the group's tentative changes; cost: the part walked.
+        const tentative = [...groupLinks.values(), ...localLinks.values()];
+        const seen = new Set([id]);
+        const queue = [id];
+        while (queue.length > 0) {
+          const node = queue.shift()!;
+          const up = new Map<string, string>();
+          for (const edge of await edgesOf(this.#store, node, 'up')) up.set(linkIdentity(edge.link), edge.other);
+          for (const change of tentative) {
+            if (orient(change.link).dependent !== node || change.link.rel === 'inContext') continue;
+            if (change.active) up.set(linkIdentity(change.link), orient(change.link).dependency);
+            else up.delete(linkIdentity(change.link));
+          }
+          for (const other of up.values()) {
+            if (other === on) return true;
+            if (!seen.has(other)) {
+              seen.add(other);
+              queue.push(other);
+            }
+          }
+        }
+        return false;
+      };
       const snapshotOf = async (id: string): Promise<RecordSnapshot | null> => {
         const known = localRecords.get(id) ?? groupRecords.get(id);
         if (known !== undefined) return known;
@@ -670,7 +761,7 @@ export class Ledger {
       try {
         let tentativeAuthority = authority;
         const tentativeFrontier = frontier.clone();
-        const inputs = await request.build({ record: snapshotOf, authority: () => tentativeAuthority, author: key.publicKeyHex });
+        const inputs = await request.build({ record: snapshotOf, linkActive: activeOf, dependsOn, authority: () => tentativeAuthority, author: key.publicKeyHex });
         const events: SealedEvent[] = [];
         const writes: IndexWrite[] = [];
         let tentative = head;
@@ -695,6 +786,17 @@ export class Ledger {
           if (record !== null && projected.head !== null) {
             localRecords.set(record.id, { head: projected.head, data: record.type === 'record.delete' ? null : record.data });
           }
+          if (isInvalidateType(sealed.body.type)) {
+            const invalidation = parseInvalidation(sealed.body.payload);
+            if (typeof invalidation === 'string') throw new TypeError(`internal: decided an invalid invalidation: ${invalidation}`);
+            writes.push(...projectInvalidation(invalidation, sealed.body.seq));
+          }
+          const link = linkEventOf(sealed.body);
+          if (typeof link === 'string') throw new TypeError(`internal: decided an invalid link event: ${link}`);
+          if (link !== null && checkLinkTransition(await activeOf(link), link) === null) {
+            writes.push(...projectLink(link, sealed.body.seq));
+            localLinks.set(linkIdentity(link), { link, active: link.type === 'link.add' });
+          }
           const keyed = projectAuthority({ seq: sealed.body.seq, type: sealed.body.type, payload: sealed.body.payload, author: key.publicKeyHex }, tentativeAuthority);
           tentativeAuthority = keyed.authority ?? tentativeAuthority;
           writes.push(...projected.writes, ...keyed.writes, ...projectTree(tentativeFrontier, sealed.hash));
@@ -705,6 +807,7 @@ export class Ledger {
         authority = tentativeAuthority;
         frontier = tentativeFrontier;
         for (const [id, snapshot] of localRecords) groupRecords.set(id, snapshot);
+        for (const [identity, change] of localLinks) groupLinks.set(identity, change);
         accepted.push({ request, events, writes });
       } catch (error) {
         // One bad request (too large, a stale base, bad clock) fails alone; the rest of the group still commits.
@@ -900,4 +1003,9 @@ function checkMaxEventBytes(value: number | undefined): number {
     throw new LedgerError('INVALID_ARGUMENT', `maxEventBytes must be an integer from 256 to ${DEFAULT_MAX_EVENT_BYTES}, got ${String(value)}`);
   }
   return value;
+}
+
+/** A link's identity as a map key: the same fields name the same link (SPEC §19.2). */
+function linkIdentity(link: Link): string {
+  return JSON.stringify([link.from, link.to, link.rel, link.role ?? '', link.split ?? '']);
 }

@@ -7,6 +7,7 @@
 import { diffJson, type Change } from './domain/json.js';
 import { assertKind, assertRecordId, decideRecord, recordEventOfVersion, type RecordCommand, type RecordState } from './domain/records.js';
 import type { Authority } from './domain/keys.js';
+import type { Link } from './domain/links.js';
 import { LedgerError } from './errors.js';
 import type { JsonValue } from './event/event.js';
 import { decodeVersion, keys, readVersionSuffix, splitKey, type IndexReader, type RecordHead } from './projections/indexes.js';
@@ -53,6 +54,10 @@ export interface RecordSnapshot {
 
 export interface DecideContext {
   record(id: string): Promise<RecordSnapshot | null>;
+  /** Whether a link is in place at this point of the group. */
+  linkActive(link: Link): Promise<boolean>;
+  /** Whether `id` depends, directly or through other records, on `on`, at this point of the group (SPEC §19.2). */
+  dependsOn(id: string, on: string): Promise<boolean>;
   /** The keys valid at this point of the group. */
   authority(): Authority;
   /** The signing key's public key, hex. */
@@ -177,6 +182,14 @@ export class Records {
   async *stateAt(seq: number): AsyncIterable<RecordVersion> {
     this.#host.assertReadable();
     yield* this.#versionsAt(seq, undefined);
+  }
+
+  /** The version of `id` current just after event `seq` (or now), tombstones included; null when it did not exist then. */
+  async versionAt(id: string, seq: number | undefined): Promise<RecordVersion | null> {
+    const head = await readRecordHead(this.#host.store, id);
+    if (head === null) return null;
+    const version = seq === undefined ? head.version : await this.#versionAtSeq(id, head, seq);
+    return version === null ? null : this.#readVersion(id, head.kind, version);
   }
 
   /** Head and body of a record for deciding a command; null when it does not exist. */

@@ -9,16 +9,15 @@
  * deterministic, so what the CLI prints must equal what the library made. The happy paths read one ledger; a
  * case that could change a ledger, or must show that it did not, runs on its own copy.
  */
-import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, SigningKey, noteKeyId } from '../dist/index.js';
 import { SigningKey as NoteSigningKey } from '../src/crypto/keys.js';
 import { addSignature, formatVerifierKey, signNote } from '../src/merkle/checkpoint.js';
 import { assertBuilt, errorCodeOf, expectRefusal, HEX64, makeLedger, makeTempDir, runCli, writeKey, type RunOptions, type RunResult } from './helpers/cli.js';
 import { editStore, seqKey } from './helpers/raw-store.js';
+import { filesOf, storeDigest } from './helpers/raw-store.js';
 
 /**
  * The main ledger (owner = the ledger's key, alice = a writer it adds):
@@ -208,29 +207,6 @@ function breakSignature(note: string): string {
   return `${note.slice(0, at)}${line.slice(0, position)}${changed}${line.slice(position + 1)}`;
 }
 
-/** `count:sha256` over every key and value in the store, read raw: the store's content, byte for byte. */
-async function storeDigest(dir: string): Promise<string> {
-  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false });
-  await db.open();
-  const hash = createHash('sha256');
-  let count = 0;
-  try {
-    for await (const [key, value] of db.iterator()) {
-      for (const bytes of [key, value]) hash.update(`${bytes.length}:`).update(bytes);
-      count++;
-    }
-  } finally {
-    await db.close();
-  }
-  return `${count}:${hash.digest('hex')}`;
-}
-
-/** Every file of a directory with its SHA-256: what "the command did not even open the ledger" looks like. */
-async function filesOf(dir: string): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  for (const name of (await readdir(dir)).sort()) files[name] = createHash('sha256').update(await readFile(join(dir, name))).digest('hex');
-  return files;
-}
 
 /** A fresh copy of the main ledger as beforeAll left it, in its own directory. */
 async function copyOfMain(): Promise<string> {
@@ -445,12 +421,12 @@ describe('bundle and verify-bundle: one record\'s history, proved offline (SPEC 
     expect(lines).toHaveLength(6);
   });
 
-  it('verify-bundle --json prints {ok, ledgerId, size, root, signedBy, record: {id, kind, versions}, keyChanges}', async () => {
+  it('verify-bundle --json prints {ok, ledgerId, size, root, signedBy, record: {id, kind, versions}, upstream, links, keyChanges}', async () => {
     const result = await runCli(['--json', 'verify-bundle', f.file.bundle, '--trusted-key', f.ownerVerifierKey]);
     expectOk(result);
     const report = JSON.parse(result.stdout) as { record: { versions: { version: number; op: string; seq: number; author: string; data: unknown }[] } } & Record<string, unknown>;
-    expect(Object.keys(report).sort()).toEqual(['keyChanges', 'ledgerId', 'ok', 'record', 'root', 'signedBy', 'size']);
-    expect(report).toMatchObject({ ok: true, ledgerId: f.ledgerId, size: SIZE.current, signedBy: [f.ownerHex], keyChanges: 1, record: { id: 'mnist', kind: 'dataset' } });
+    expect(Object.keys(report).sort()).toEqual(['keyChanges', 'ledgerId', 'links', 'ok', 'record', 'root', 'signedBy', 'size', 'upstream']);
+    expect(report).toMatchObject({ ok: true, ledgerId: f.ledgerId, size: SIZE.current, signedBy: [f.ownerHex], keyChanges: 1, record: { id: 'mnist', kind: 'dataset' }, upstream: [], links: [] });
     expect(report['root']).toMatch(HEX64);
     expect(report.record.versions.map((v) => [v.version, v.op, v.seq, v.author, v.data])).toEqual([
       [1, 'create', 2, f.ownerHex, { files: 4 }],

@@ -733,3 +733,88 @@ describe('SPEC §17.6: the offline verifiers trust only the caller\'s keys', () 
     });
   });
 });
+
+describe('SPEC §17.7: a lineage bundle carries the records upstream and the links between them', () => {
+  type BundleJson = { upstream: string[]; events: { seq: number; event: string; proof: string[] }[] } & Record<string, unknown>;
+  const edit = (text: string, change: (bundle: BundleJson) => void) => {
+    const bundle = JSON.parse(text) as BundleJson;
+    change(bundle);
+    bundle.events.sort((a, b) => a.seq - b.seq);
+    return JSON.stringify(bundle);
+  };
+
+  /** d (dataset) and s (software) used by run r, which generated model m; x is unrelated. Returns three bundles against one checkpoint. */
+  async function build(dir: string) {
+    const ledger = await Ledger.create(dir, createOptions());
+    try {
+      for (const [kind, id] of [['dataset', 'd'], ['software', 's'], ['run', 'r'], ['model', 'm'], ['dataset', 'x']] as const) await ledger.records.create(kind, { name: id }, { id });
+      await ledger.records.update('d', { name: 'd', fixed: true });
+      await ledger.links.add({ from: 'r', to: 'd', rel: 'used', role: 'train' });
+      await ledger.links.add({ from: 'r', to: 's', rel: 'used', role: 'code' });
+      await ledger.links.add({ from: 'r', to: 'm', rel: 'generated' });
+      const checkpoint = await ledger.checkpoint();
+      return {
+        lineage: await ledger.bundle('m', { checkpoint, lineage: true }),
+        plain: await ledger.bundle('m', { checkpoint }),
+        unrelated: await ledger.bundle('x', { checkpoint }),
+      };
+    } finally {
+      await ledger.close();
+    }
+  }
+
+  it('verifies offline: the root, each upstream record with every version, and the links in place', async () => {
+    await withTempDir(async (root) => {
+      const { lineage } = await build(join(root, 'ledger'));
+      const verdict = verifyBundle(lineage, { trustedKeys: trustOwner });
+      expect(verdict.ok).toBe(true);
+      if (!verdict.ok) return;
+      expect(verdict.record.id).toBe('m');
+      expect(verdict.upstream.map((r) => [r.id, r.kind, r.versions.length])).toEqual([
+        ['r', 'run', 1],
+        ['d', 'dataset', 2],
+        ['s', 'software', 1],
+      ]);
+      expect(verdict.links.map((l) => `${l.from} ${l.rel} ${l.to}`).sort()).toEqual(['r generated m', 'r used d', 'r used s']);
+    });
+  });
+
+  it.each([
+    { name: 'the link that reaches an upstream record is left out', change: (b: BundleJson, seqs: Seqs) => void (b.events = b.events.filter((e) => e.seq !== seqs.usedD)), code: 'HISTORY_INCOMPLETE' },
+    { name: 'an upstream record’s create is left out', change: (b: BundleJson, seqs: Seqs) => void (b.events = b.events.filter((e) => e.seq !== seqs.createD)), code: 'HISTORY_INCOMPLETE' },
+    { name: 'a record is listed upstream that no link reaches', change: (b: BundleJson) => void b.upstream.push('x'), code: 'HISTORY_INCOMPLETE' },
+  ])('fails when $name ($code)', async ({ change, code }) => {
+    await withTempDir(async (root) => {
+      const { lineage } = await build(join(root, 'ledger'));
+      const seqs = seqsOf(lineage);
+      expect(verifyBundle(edit(lineage, (b) => change(b, seqs)), { trustedKeys: trustOwner })).toMatchObject({ ok: false, code });
+    });
+  });
+
+  it('refuses events of a record it does not cover, and link events in a bundle without lineage (MALFORMED)', async () => {
+    await withTempDir(async (root) => {
+      const { lineage, plain, unrelated } = await build(join(root, 'ledger'));
+      // Both events are genuine and carry valid proofs against the same checkpoint: only their place is wrong.
+      const xCreate = (JSON.parse(unrelated) as BundleJson).events.find((e) => e.seq === seqsOf(unrelated).createX)!;
+      const usedD = (JSON.parse(lineage) as BundleJson).events.find((e) => e.seq === seqsOf(lineage).usedD)!;
+      expect(verifyBundle(edit(lineage, (b) => void b.events.push(xCreate)), { trustedKeys: trustOwner })).toMatchObject({ ok: false, code: 'MALFORMED' });
+      expect(verifyBundle(edit(plain, (b) => void b.events.push(usedD)), { trustedKeys: trustOwner })).toMatchObject({ ok: false, code: 'MALFORMED' });
+      expect(verifyBundle(plain, { trustedKeys: trustOwner })).toMatchObject({ ok: true, upstream: [], links: [] });
+    });
+  });
+});
+
+type Seqs = { createD: number; createX: number; usedD: number };
+
+/** The seqs of the events the lineage tests change, read from a bundle's own events. */
+function seqsOf(text: string): Seqs {
+  const seqs: Partial<Seqs> = {};
+  for (const entry of (JSON.parse(text) as { events: { seq: number; event: string }[] }).events) {
+    const { body } = openEvent(new Uint8Array(Buffer.from(entry.event, 'base64')));
+    const payload = body.payload as Record<string, unknown>;
+    if (body.type === 'record.create' && payload['id'] === 'd') seqs.createD = entry.seq;
+    if (body.type === 'record.create' && payload['id'] === 'x') seqs.createX = entry.seq;
+    if (body.type === 'link.add' && payload['to'] === 'd') seqs.usedD = entry.seq;
+  }
+  return seqs as Seqs;
+}

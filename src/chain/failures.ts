@@ -25,6 +25,8 @@ export const FAILURE_CODES = [
   'EXPECTED_HEAD', //    --expect-head names an event that is missing or different
   'BAD_RECORD_EVENT', // a record.* event whose payload is not a valid record event
   'VERSION_BREAK', //    record versions not consecutive, created twice, or written after a tombstone
+  'BAD_LINK_EVENT', //   a link.* event whose payload is not a valid link (SPEC §19.1)
+  'LINK_BREAK', //       a link added while in place, or removed while not (SPEC §19.2)
   'PROJECTION_MISMATCH', // a stored projection (index) differs from what the log implies
   'BACKEND_DISAGREEMENT', // the fast and the reference Ed25519 backends disagree on a signature (audit --reference)
   'TREE_MISMATCH', //    a stored Merkle tree node differs from what the log implies (SPEC §17.2)

@@ -35,7 +35,11 @@ export async function ledgerOptions(flags: GlobalFlags, io: Io, needKey: boolean
 
 export async function withLedger<T>(flags: GlobalFlags, io: Io, needKey: boolean, use: (ledger: Ledger) => Promise<T>): Promise<T> {
   // Parse everything before opening, so bad input never waits on the lock or touches the store.
-  const options = await ledgerOptions(flags, io, needKey);
+  return withLedgerOptions(flags, io, await ledgerOptions(flags, io, needKey), use);
+}
+
+/** As withLedger, with options read earlier (a command that asks for the passphrase before long work). */
+export async function withLedgerOptions<T>(flags: GlobalFlags, io: Io, options: LedgerOptions, use: (ledger: Ledger) => Promise<T>): Promise<T> {
   const ledger = await Ledger.open(ledgerDir(flags, io), options);
   try {
     return await use(ledger);

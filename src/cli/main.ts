@@ -8,6 +8,9 @@ import { registerCommands } from './commands.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerProofCommands } from './proof-commands.js';
+import { registerLinkCommands } from './link-commands.js';
+import { registerMlCommands } from './ml-commands.js';
+import { registerProvenanceCommands } from './provenance-commands.js';
 import type { Io } from './context.js';
 import { EXIT, EXIT_CODE_OF } from './exit-codes.js';
 
@@ -43,6 +46,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   registerRecordCommands(program, io);
   registerKeyCommands(program, io, (code) => (exitCode = code));
   registerProofCommands(program, io, (code) => (exitCode = code));
+  registerLinkCommands(program, io);
+  registerMlCommands(program, io);
+  registerProvenanceCommands(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -9,10 +9,17 @@ export interface Progress {
   stop(): void;
 }
 
-export function startProgress(label: string, stream: NodeJS.WriteStream): Progress {
+export function startProgress(label: string, stream: NodeJS.WriteStream, unit: 'events' | 'bytes' = 'events'): Progress {
   if (stream.isTTY !== true) return { update: () => undefined, stop: () => undefined };
+  const mebibytes = (value: number) => (value / 2 ** 20).toFixed(1);
   const bar = new cliProgress.SingleBar(
-    { stream, format: `${label} [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left`, hideCursor: true, clearOnComplete: true },
+    {
+      stream,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit === 'bytes' ? 'MiB' : 'events'} | {eta_formatted} left`,
+      hideCursor: true,
+      clearOnComplete: true,
+      ...(unit === 'bytes' ? { formatValue: (value: number, _options: unknown, type: string) => (type === 'value' || type === 'total' ? mebibytes(value) : String(value)) } : {}),
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;

@@ -193,13 +193,14 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
     .description("a self-contained audit bundle of one record: its events, the key changes, each with an inclusion proof, and the checkpoint")
     .argument('<record-id>', 'the record')
     .option('--checkpoint <file>', 'the checkpoint to prove against (default: sign one now with --key)')
+    .option('--lineage', 'also carry every record upstream of it (as of the checkpoint) and the links between them')
     .option('--out <file>', 'write the bundle here (never over an existing file) instead of stdout')
-    .action(async (id: string, options: { checkpoint?: string; out?: string }, command: Command) => {
+    .action(async (id: string, options: { checkpoint?: string; lineage?: boolean; out?: string }, command: Command) => {
       const global = flagsOf(command);
       assertRecordId(id);
       const checkpoint = options.checkpoint === undefined ? undefined : await readCheckpointFile(options.checkpoint, '--checkpoint');
       await assertFreeOut(options.out);
-      const bundle = await withLedger(global, io, checkpoint === undefined, (ledger) => ledger.bundle(id, { checkpoint }));
+      const bundle = await withLedger(global, io, checkpoint === undefined, (ledger) => ledger.bundle(id, { checkpoint, lineage: options.lineage === true }));
       await emit(io, bundle, options.out);
     });
 
@@ -222,10 +223,15 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
             [
               `ok: record ${v.record.id} (${v.record.kind}) of ledger ${v.ledgerId}, as of the checkpoint at size ${v.checkpoint.size} signed by ${v.signedBy.join(', ')}`,
               ...v.record.versions.map((ver) => `  v${ver.version} ${ver.op}\tseq ${ver.seq}\t${new Date(ver.timeMs).toISOString()}\tsigned by ${ver.authorLabel}`),
+              ...v.upstream.flatMap((up) => [
+                `upstream: ${up.id} (${up.kind})`,
+                ...up.versions.map((ver) => `  v${ver.version} ${ver.op}\tseq ${ver.seq}\t${new Date(ver.timeMs).toISOString()}\tsigned by ${ver.authorLabel}`),
+              ]),
+              ...v.links.map((l) => `link: ${l.from} ${l.rel}${l.role === undefined ? '' : ` (${[l.role, l.split].filter((x) => x !== undefined).join(', ')})`} ${l.to}`),
               `each event is in the checkpoint's tree, validly signed, and its author was allowed to write then (judged by the genesis and ${v.keyChanges} key change(s) in the bundle).`,
               'not proved: that the bundle holds every key change or the record\'s latest version; compare with a newer checkpoint (SPEC §17.7).',
             ].join('\n'),
-          (v) => ({ ledgerId: v.ledgerId, size: v.checkpoint.size, root: toHex(v.checkpoint.rootHash), signedBy: v.signedBy, record: v.record, keyChanges: v.keyChanges }),
+          (v) => ({ ledgerId: v.ledgerId, size: v.checkpoint.size, root: toHex(v.checkpoint.rootHash), signedBy: v.signedBy, record: v.record, upstream: v.upstream, links: v.links, keyChanges: v.keyChanges }),
         ),
       );
     });

@@ -36,5 +36,16 @@ export function diffJson(before: JsonValue | undefined, after: JsonValue | undef
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((key) => diffJson(before[key], after[key], `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`));
   }
-  return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ path, op: 'replace' }];
+  return sameJson(before, after) ? [] : [{ path, op: 'replace' }];
+}
+
+/** Deep equality of JSON values; object key order does not matter (a decoded body has canonical order). */
+export function sameJson(a: JsonValue, b: JsonValue): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]!));
+  if (isJsonObject(a) || isJsonObject(b)) {
+    if (!isJsonObject(a) || !isJsonObject(b)) return false;
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && sameJson(a[key]!, b[key]!));
+  }
+  return Object.is(a, b) || a === b;
 }

@@ -9,7 +9,11 @@ import type { VerifyFailure } from '../chain/failures.js';
 import { equalBytes } from '../bytes.js';
 import { checkTransition, ID_PATTERN, type RecordEvent } from '../domain/records.js';
 import { decodeHead, decodeKind, decodeVersion, keyText, keys, readTimeKey, type IndexReader } from './indexes.js';
-import { projectAuthority, recordEventOf, type ProjectedEvent } from './project.js';
+import { linkEventOf, projectAuthority, recordEventOf, type ProjectedEvent } from './project.js';
+import { checkLinkTransition, decodeLinkValue, linkKeys } from './links.js';
+import { describeLink } from '../domain/links.js';
+import { isInvalidateType, parseInvalidation } from '../domain/invalidation.js';
+import { invalidationKeys, invalidationValue } from './invalidations.js';
 import type { DecodedEvent } from '../chain/verify.js';
 
 export interface ProjectionChecker {
@@ -27,7 +31,7 @@ export interface CheckerOptions {
 export function createProjectionChecker(reader: IndexReader, options: CheckerOptions = {}): ProjectionChecker {
   // Implied entries found in each index (key present). Missing ones are reported one by one; an index that
   // holds more keys than were found holds entries no event implies.
-  const present: Record<'rv' | 'rk' | 'ti' | 'ka', number> = { rv: 0, rk: 0, ti: 0, ka: 0 };
+  const present: Record<'rv' | 'rk' | 'ti' | 'ka' | 'lu' | 'ld' | 'iv', number> = { rv: 0, rk: 0, ti: 0, ka: 0, lu: 0, ld: 0, iv: 0 };
   let creates = 0;
   const failures: VerifyFailure[] = [];
   const mismatch = (seq: number | null, message: string): void => void failures.push({ seq, code: 'PROJECTION_MISMATCH', message });
@@ -99,6 +103,78 @@ export function createProjectionChecker(reader: IndexReader, options: CheckerOpt
     });
   }
 
+  /**
+   * Every link change that follows the rules has its `lu` and `ld` entries (SPEC §19.4). The link's state
+   * before it is read from `lu`, which this same pass checks event by event, so no link state is held in memory.
+   */
+  async function checkLinks(events: readonly ProjectedEvent[]): Promise<void> {
+    for (const event of events) {
+      const link = linkEventOf(event);
+      if (link === null) continue;
+      if (typeof link === 'string') {
+        failures.push({ seq: event.seq, code: 'BAD_LINK_EVENT', message: `event ${event.seq} is not a valid link event: ${link}` });
+        continue;
+      }
+      const what = `${link.from} ${link.rel} ${link.to}`;
+      let active = false;
+      const range = linkKeys.changes(link, 'up');
+      for await (const entry of reader.indexEntries('lu', { gte: range.gte, lt: linkKeys.change(link, 'up', event.seq), reverse: true, limit: 1 })) {
+        const op = safely(() => decodeLinkValue(entry.value, `link (lu) ${what}`));
+        if (typeof op !== 'string' || (op !== 'add' && op !== 'remove')) mismatch(event.seq, `the link index holds a malformed change of ${what}`);
+        else active = op === 'add';
+      }
+      const [[up], [down]] = await Promise.all([reader.indexGetMany('lu', [linkKeys.change(link, 'up', event.seq)]), reader.indexGetMany('ld', [linkKeys.change(link, 'down', event.seq)])]);
+      if (up !== undefined) present.lu++;
+      if (down !== undefined) present.ld++;
+      let broken = checkLinkTransition(active, link);
+      if (broken === null && link.type === 'link.add') {
+        // Both ends must have been created before the link (SPEC §19.4), through rv, checked in this same pass.
+        const created = await reader.indexGetMany('rv', [keys.version(link.from, 1), keys.version(link.to, 1)]);
+        const missing = [link.from, link.to].find((_, i) => {
+          const entry = created[i] === undefined ? null : safely(() => decodeVersion(created[i]!, `version (rv) ${[link.from, link.to][i]}@1`));
+          return entry === null || typeof entry === 'string' || entry.seq >= event.seq;
+        });
+        if (missing !== undefined) broken = `the link ${describeLink(link)} names ${missing}, which had not been created`;
+      }
+      if (broken !== null) {
+        // As for records (above): only valid changes are indexed, so an indexed change that looks invalid means the
+        // index lacks what came before it; an unindexed one means the log breaks the rules.
+        if (up !== undefined || down !== undefined) mismatch(event.seq, `the link index holds the change of event ${event.seq}, but not what would allow it`);
+        else failures.push({ seq: event.seq, code: 'LINK_BREAK', message: `event ${event.seq}: ${broken}` });
+        continue;
+      }
+      const op = link.type === 'link.add' ? 'add' : 'remove';
+      const reads = [up, down].map((bytes) => (bytes === undefined ? null : safely(() => decodeLinkValue(bytes, `link ${what}`))));
+      if (reads.some((read) => read !== op)) mismatch(event.seq, `the link indexes (lu, ld) ${reads.includes(null) ? 'lack' : 'differ on'} the ${op} of ${what} by event ${event.seq}`);
+    }
+  }
+
+  /**
+   * Every valid invalidation has its `iv` entry, byte for byte (SPEC §23.1): valid when its record (and the
+   * version it names) existed before it, which `rv`, checked in this same pass, says.
+   */
+  async function checkInvalidations(events: readonly ProjectedEvent[]): Promise<void> {
+    for (const event of events) {
+      if (!isInvalidateType(event.type)) continue;
+      const invalidation = parseInvalidation(event.payload);
+      if (typeof invalidation === 'string') {
+        failures.push({ seq: event.seq, code: 'BAD_RECORD_EVENT', message: `event ${event.seq} is not a valid invalidation: ${invalidation}` });
+        continue;
+      }
+      const version = invalidation.version ?? 1;
+      const [[written], [stored]] = await Promise.all([reader.indexGetMany('rv', [keys.version(invalidation.id, version)]), reader.indexGetMany('iv', [invalidationKeys.one(invalidation.id, event.seq)])]);
+      if (stored !== undefined) present.iv++;
+      const entry = written === undefined ? null : safely(() => decodeVersion(written, `version (rv) ${invalidation.id}@${version}`));
+      const existed = entry !== null && typeof entry !== 'string' && entry.seq < event.seq;
+      if (!existed) {
+        if (stored !== undefined) mismatch(event.seq, `the invalidation index holds event ${event.seq}, whose record version did not exist before it`);
+        else failures.push({ seq: event.seq, code: 'BAD_RECORD_EVENT', message: `event ${event.seq} invalidates ${invalidation.id}${invalidation.version === undefined ? '' : `@${invalidation.version}`}, which did not exist before it` });
+        continue;
+      }
+      if (stored === undefined || !equalBytes(stored, invalidationValue(invalidation))) mismatch(event.seq, `the invalidation index ${stored === undefined ? 'lacks' : 'differs on'} event ${event.seq}`);
+    }
+  }
+
   /** Every key change the rules accept has its `ka` entry, byte for byte (SPEC §14.4). */
   async function checkAuthority(events: readonly DecodedEvent[]): Promise<void> {
     const wanted = events.flatMap((event) => projectAuthority(event, event.authority).writes.map((write) => ({ seq: event.seq, write })));
@@ -140,7 +216,7 @@ export function createProjectionChecker(reader: IndexReader, options: CheckerOpt
 
   async function checkCounts(): Promise<void> {
     // Every implied entry was found above, and keys are unique, so equal counts mean no stray entries.
-    for (const index of ['ti', 'rv', 'rk', 'ka'] as const) {
+    for (const index of ['ti', 'rv', 'rk', 'ka', 'lu', 'ld', 'iv'] as const) {
       const count = await reader.indexCount(index);
       if (count <= present[index]) continue;
       if (index === 'ti' && options.eventTime !== undefined && (await nameStrayTimeEntries(options.eventTime))) continue;
@@ -163,7 +239,7 @@ export function createProjectionChecker(reader: IndexReader, options: CheckerOpt
 
   return {
     async checkChunk(events) {
-      await Promise.all([checkTime(events), checkRecords(events), checkAuthority(events)]);
+      await Promise.all([checkTime(events), checkRecords(events), checkAuthority(events), checkLinks(events), checkInvalidations(events)]);
       return failures.splice(0);
     },
     async finish() {

@@ -11,9 +11,10 @@ import type { KeyStanding, Role } from '../domain/keys.js';
 
 /**
  * rc: current state; rv: versions; rk: records by kind; ti: events by time; ka: key authority history;
- * mt: the Merkle tree's complete subtrees (SPEC §17).
+ * mt: the Merkle tree's complete subtrees (SPEC §17); lu, ld: link changes by dependent and by dependency (§19.4);
+ * iv: invalidations (§23.1).
  */
-export const INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'ka', 'mt'] as const;
+export const INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'ka', 'mt', 'lu', 'ld', 'iv'] as const;
 export type IndexName = (typeof INDEX_NAMES)[number];
 
 export interface IndexEntry {

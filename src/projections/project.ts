@@ -7,6 +7,7 @@ import type { JsonValue } from '../event/event.js';
 import { checkTransition, isRecordEventType, parseRecordEvent, type RecordEvent } from '../domain/records.js';
 import { evolveAuthority, genesisAuthority, isKeyEventType, judgeAuthor, judgeKeyEvent, type Authority } from '../domain/keys.js';
 import { GENESIS_TYPE } from '../event/format.js';
+import { isLinkEventType, parseLinkEvent, type LinkEvent } from '../domain/links.js';
 import { keys, values, type IndexWrite, type RecordHead, type VersionOp } from './indexes.js';
 
 export interface ProjectedEvent {
@@ -19,6 +20,11 @@ export interface ProjectedEvent {
 /** The record event an event carries, null for other events, or why it is not a valid record event. */
 export function recordEventOf(event: Pick<ProjectedEvent, 'type' | 'payload'>): RecordEvent | null | string {
   return isRecordEventType(event.type) ? parseRecordEvent(event.type, event.payload) : null;
+}
+
+/** The link event an event carries, null for other events, or why it is not a valid link event. */
+export function linkEventOf(event: Pick<ProjectedEvent, 'type' | 'payload'>): LinkEvent | null | string {
+  return isLinkEventType(event.type) ? parseLinkEvent(event.type, event.payload) : null;
 }
 
 const OP_OF: Record<RecordEvent['type'], VersionOp> = { 'record.create': 'create', 'record.update': 'update', 'record.delete': 'delete' };

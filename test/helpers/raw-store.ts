@@ -2,6 +2,9 @@
  * Direct access to a ledger's LevelDB, the way an attacker with the files would edit it: for tamper tests.
  * Bypasses every check of the library on purpose.
  */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Level } from 'level';
 
 const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
@@ -31,9 +34,11 @@ export function seqKey(seq: number): Uint8Array {
 
 /**
  * The projection sublevels (SPEC §12.1) as LevelDB names them: `i-rc`, `i-rv`, `i-rk`, `i-ti`, and the Merkle
- * tree's `i-mt` (SPEC §17.2: key uint64be(last leaf seq) ‖ uint8(level), value the raw 32-byte node hash).
+ * tree's `i-mt` (SPEC §17.2: key uint64be(last leaf seq) ‖ uint8(level), value the raw 32-byte node hash), and
+ * the link changes `i-lu` (by dependent) and `i-ld` (by dependency) of SPEC §19.4, and the invalidations `i-iv`
+ * of SPEC §23.1 (key id ‖ 0x00 ‖ uint64be(seq), value canonical CBOR {reason, version}).
  */
-export const RAW_INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'mt'] as const;
+export const RAW_INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'mt', 'lu', 'ld', 'iv'] as const;
 export type RawIndexName = (typeof RAW_INDEX_NAMES)[number];
 export type RawIndexes = Record<RawIndexName, RawSublevels['log']>;
 
@@ -47,4 +52,28 @@ export async function editIndexes<T>(dir: string, edit: (indexes: RawIndexes, su
   } finally {
     await db.close();
   }
+}
+
+/** `count:sha256` over every key and value in the store, read raw: its content byte for byte (LevelDB rewrites LOG/MANIFEST on open, so files cannot show that). */
+export async function storeDigest(dir: string): Promise<string> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false });
+  await db.open();
+  const hash = createHash('sha256');
+  let count = 0;
+  try {
+    for await (const [key, value] of db.iterator()) {
+      for (const bytes of [key, value]) hash.update(`${bytes.length}:`).update(bytes);
+      count++;
+    }
+  } finally {
+    await db.close();
+  }
+  return `${count}:${hash.digest('hex')}`;
+}
+
+/** Every file of a directory with its SHA-256: what "the command did not even open the ledger" looks like. */
+export async function filesOf(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const name of (await readdir(dir)).sort()) files[name] = createHash('sha256').update(await readFile(join(dir, name))).digest('hex');
+  return files;
 }
