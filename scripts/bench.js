@@ -48,6 +48,7 @@ import {
 } from './bench/lib.js';
 import { measureRecords } from './bench/records.js';
 import { measureTransparency, transparencyRows, transparencySummary } from './bench/transparency.js';
+import { measureMl, mlRows, mlSummary } from './bench/ml.js';
 
 const run = promisify(execFile);
 const BATCH = 1000;
@@ -160,6 +161,9 @@ async function main() {
       appendManyRate: results.append.modes.d?.rate,
     });
   }
+
+  // 9. ML provenance (issue 5): artifact hashing beside sha256sum, lineage walks now and in the past.
+  if (options.ml) results.ml = await measureMl({ key, newDir, log, options });
 
   results.load.end = loadAverage();
   log(`load average at end (1, 5, 15 min): ${results.load.end.join(', ')}`);
@@ -493,6 +497,7 @@ function printReport() {
   }
   if (records !== undefined) rows.push(...recordRows(records, label));
   if (results.transparency !== undefined) rows.push(...transparencyRows(results.transparency, label));
+  if (results.ml !== undefined) rows.push(...mlRows(results.ml));
 
   const out = [];
   out.push(`provledger benchmarks — ${results.date}`);
@@ -533,5 +538,6 @@ function printReport() {
     );
   }
   if (results.transparency !== undefined) out.push(transparencySummary(results.transparency, label));
+  if (results.ml !== undefined) out.push(mlSummary(results.ml));
   console.log(out.join('\n'));
 }

@@ -27,6 +27,8 @@ const HELP = `Usage: node --expose-gc scripts/bench.js [options]   (or: npm run 
   --no-records         skip the records section (point reads, replay, rebuild, record writes)
   --no-transparency    skip the transparency section (checkpoint and proofs on the records ledgers' sizes,
                        proof sizes, append cost of the Merkle tree)
+  --no-ml              skip the ML section (artifact hashing beside sha256sum on a 1 GiB file, lineage walks on a
+                       100,000-record graph now and in the past; 64 MiB and 5,000 records in --quick)
   --verify-events N    size of the ledger that verify throughput is measured on (default 100000)
   --seconds S          length of each timed window for raw and append rates (default 2)
   --repeats N          verify runs per setting; the best is reported, all are kept (default 2)
@@ -51,6 +53,7 @@ export function parseOptions(argv, env) {
     recordsLarge: base.recordsLarge,
     records: true,
     transparency: true,
+    ml: true,
     memory: true,
     out: new URL('../../bench-out/results.json', import.meta.url).pathname,
   };
@@ -97,6 +100,9 @@ export function parseOptions(argv, env) {
         break;
       case '--no-transparency':
         options.transparency = false;
+        break;
+      case '--no-ml':
+        options.ml = false;
         break;
       case '--out':
         options.out = value();
