@@ -191,7 +191,7 @@ export class Provenance {
   }
 }
 
-const UNLICENSED_KINDS = new Set(['run']);
+const UNLICENSED_KINDS = new Set(['run', 'context']);
 
 /**
  * A record's licence: `license.concluded`, else `license.declared` (SPEC §21.1), else a free-form string
