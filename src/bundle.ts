@@ -11,14 +11,16 @@ import { linkEventOf } from './projections/project.js';
 import { checkLinkTransition } from './projections/links.js';
 import { describeKey, evolveAuthority, genesisAuthority, isKeyEventType, judgeAuthor, judgeKeyEvent, type Authority } from './domain/keys.js';
 import { readGenesis } from './event/genesis.js';
-import { fromBase64, toBase64 } from './merkle/proof-file.js';
+import { fromBase64, MAX_PROOF_HASHES, toBase64 } from './merkle/proof-file.js';
 import { leafHash, verifyInclusion } from './merkle/tree.js';
 import { openProvedEvent, verifyCheckpoint, type ProofVerdictCode, type TrustedKey, type Verdict, type VerifiedCheckpoint } from './merkle/verify-proof.js';
 import { checkpointOrigin } from './transparency.js';
 
 export const BUNDLE_FORMAT = 'provledger-bundle@v1';
 /** Bundles are read whole; beyond this a file is refused rather than read into memory. */
-export const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
+export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
+/** A real bundle has hundreds of bytes per JSON array or object; far more containers is an attack on the parser. */
+const MAX_CONTAINERS_PER_BYTE = 1 / 32;
 
 export interface BundleEntry {
   readonly seq: number;
@@ -166,14 +168,19 @@ export function verifyBundle(text: string, options: { readonly trustedKeys: read
   for (const [id, entry] of records) if (entry.versions.length === 0) return fail('HISTORY_INCOMPLETE', `the bundle carries no event of record ${id}`);
   const inPlace = [...links.values()].filter((l) => l.active).map((l) => l.link);
   // Every upstream record must be reached from the root through the carried links, or it is not lineage.
+  const upward = new Map<string, string[]>();
+  for (const link of inPlace) {
+    if (!isDependency(link.rel)) continue;
+    const { dependent, dependency } = orient(link);
+    upward.set(dependent, [...(upward.get(dependent) ?? []), dependency]);
+  }
   const reached = new Set([parsed.record]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const link of inPlace) {
-      const { dependent, dependency } = orient(link);
-      if (isDependency(link.rel) && reached.has(dependent) && !reached.has(dependency)) {
-        reached.add(dependency);
-        grew = true;
+  const queue = [parsed.record];
+  while (queue.length > 0) {
+    for (const next of upward.get(queue.shift()!) ?? []) {
+      if (!reached.has(next)) {
+        reached.add(next);
+        queue.push(next);
       }
     }
   }
@@ -187,6 +194,12 @@ export function verifyBundle(text: string, options: { readonly trustedKeys: read
 export function parseBundle(text: string): Bundle | string {
   if (typeof text !== 'string') return 'a bundle is JSON text';
   if (text.length > MAX_BUNDLE_BYTES) return `the file is larger than ${MAX_BUNDLE_BYTES} bytes`;
+  let containers = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) containers++;
+  }
+  if (containers > 16 + text.length * MAX_CONTAINERS_PER_BYTE) return 'the file holds far more JSON arrays and objects than a bundle can';
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -207,7 +220,7 @@ export function parseBundle(text: string): Bundle | string {
     if (!isObject(item) || !hasExactly(item, ['seq', 'event', 'proof'])) return `events[${i}] must have exactly "seq", "event" and "proof"`;
     const { seq, event, proof } = item;
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return `events[${i}].seq must be a non-negative integer`;
-    if (typeof event !== 'string' || !Array.isArray(proof) || proof.length > 64 || !proof.every((h) => typeof h === 'string')) return `events[${i}] must hold base64 "event" bytes and a "proof" array of base64 hashes`;
+    if (typeof event !== 'string' || !Array.isArray(proof) || proof.length > MAX_PROOF_HASHES || !proof.every((h) => typeof h === 'string')) return `events[${i}] must hold base64 "event" bytes and a "proof" array of base64 hashes`;
     try {
       const hashes = proof.map((h: string, k) => fromBase64(h, `events[${i}].proof[${k}]`));
       if (hashes.some((h) => h.length !== 32)) return `events[${i}].proof holds a hash that is not 32 bytes`;

@@ -38,3 +38,4 @@ export type { Links, Link, Relation, UseRole, Lineage, LineageNode, LineageEdge,
 export type { Artifacts, Runs, ArtifactInput, ArtifactResult, ArtifactContent, ArtifactKind, RunStart, RunFinish } from './ml.js';
 export { digestPaths, manifestDigest } from './artifacts/digest.js';
 export type { ArtifactDigest, ManifestMember } from './artifacts/digest.js';
+export type { Provenance, Impact, AffectedRecord, LicenseReport, LicensedRecord, DatasetDiff, MemberChange, StoredInvalidation, LicenseFinding } from './provenance.js';

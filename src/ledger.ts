@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { equalBytes, fromHex, readUint64be, toHex } from './bytes.js';
-import { combineChecks, verifyChain, type ExtraChecks, type HeadRef, type StoredFacts } from './chain/verify.js';
+import { combineChecks, verifyChain, type ExtraChecks, type HeadRef, type ResumePoint, type StoredFacts } from './chain/verify.js';
 import type { VerifyFailure } from './chain/failures.js';
 import { assertJsonValue } from './codec/canonical.js';
 import { checkPublicKey } from './crypto/ed25519.js';
@@ -21,7 +21,7 @@ import { createProjectionChecker } from './projections/check.js';
 import { createTreeChecker, loadFrontier, projectTree, type CheckpointClaim } from './projections/tree.js';
 import { Frontier } from './merkle/tree.js';
 import type { TrustedKey } from './merkle/verify-proof.js';
-import { acceptCheckpoint, assertMatches, checkpointOrigin, proveConsistency, proveInclusion, rootFromLog, signCheckpoint, type AcceptedCheckpoint } from './transparency.js';
+import { acceptCheckpoint, assertMatches, checkpointBase, checkpointOrigin, proveConsistency, proveInclusion, rootFromLog, signCheckpoint, type AcceptedCheckpoint, type CheckpointBase } from './transparency.js';
 import { storedNodes } from './projections/tree.js';
 import { formatBundle, type BundleEntry } from './bundle.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle/tree.js';
@@ -31,8 +31,8 @@ import { checkLinkTransition, edgesOf, linkActive, projectLink } from './project
 import { orient, type Link } from './domain/links.js';
 import { Links } from './links.js';
 import { Artifacts, Runs } from './ml.js';
-import { isInvalidateType, parseInvalidation } from './domain/invalidation.js';
-import { projectInvalidation } from './projections/invalidations.js';
+import { isInvalidateType, parseInvalidation, type Invalidation } from './domain/invalidation.js';
+import { projectInvalidation, readInvalidations } from './projections/invalidations.js';
 import { Provenance } from './provenance.js';
 import { readAuthority, readRecordHead, seqAtTime } from './projections/queries.js';
 import { describeKey, genesisAuthority, isKeyEventType, judgeAuthor, type Authority, type KeyStanding } from './domain/keys.js';
@@ -476,21 +476,49 @@ export class Ledger {
     if (problem !== null) {
       throw new LedgerError('KEY_NOT_AUTHORIZED', `key ${describeKey(this.#authority, key.publicKeyHex)} is not an active key of this ledger, so it may not vouch for it; sign with a key listed by \`provledger key list\``);
     }
-    const size = this.#head.seq + 1;
-    const root = await rootFromLog({
-      size,
-      origin: checkpointOrigin(this.#meta.ledgerId),
-      signer: key,
-      lastCheckpoint: await this.#store.readLastCheckpoint(),
-      nodes: storedNodes(this.#store),
-      events: (from, to) => this.#store.entries({ from, to }),
-    });
-    if (!equalBytes(root, this.#frontier.root())) {
+    // The state signed is the one committed when the call began; appends may go on meanwhile.
+    const head = this.#head;
+    const frontier = this.#frontier;
+    const meta = this.#meta;
+    const size = head.seq + 1;
+    const base = await checkpointBase({ size, origin: checkpointOrigin(meta.ledgerId), signer: key, stored: await this.#store.readLastCheckpoint(), nodes: storedNodes(this.#store) });
+    await this.#assertChainSince(base, size);
+    const root = await rootFromLog(base, size, (from, to) => this.#store.entries({ from, to }));
+    if (!equalBytes(root, frontier.root())) {
       throw new LedgerError('STORE_CORRUPT', 'refusing to sign a checkpoint: the stored Merkle tree does not match the log; run `provledger verify`, then `provledger rebuild`');
     }
-    const note = signCheckpoint(this.#meta.ledgerId, size, root, this.#head.hash, key);
+    const note = signCheckpoint(meta.ledgerId, size, root, head.hash, key);
     await this.#store.saveLastCheckpoint(new TextEncoder().encode(note));
     return note;
+  }
+
+  /**
+   * The chain checks of verify (SPEC §7.1: decoding, seqs, links, times, authors, signatures) over the events a
+   * checkpoint is about to vouch for that no earlier checkpoint of the same key covered, so a key never signs
+   * bytes an attacker changed on disk (SPEC §17.3). Without a base, the whole log.
+   */
+  async #assertChainSince(base: CheckpointBase | null, size: number): Promise<void> {
+    let resume: ResumePoint | undefined;
+    if (base !== null && base.size < size) {
+      const previous = await this.#store.get(base.size - 1);
+      if (previous === undefined || !equalBytes(eventHash(previous), base.headHash)) {
+        throw new LedgerError('STORE_CORRUPT', `refusing to sign a checkpoint: event ${base.size - 1} no longer has the hash this key's previous checkpoint named; run \`provledger verify\``);
+      }
+      resume = { seq: base.size, prevHash: base.headHash, prevTs: openEvent(previous).body.ts, authority: await readAuthority(this.#store, base.size - 1), ledgerId: this.#meta!.ledgerId, owner: this.#meta!.owner };
+    } else if (base !== null) {
+      return;
+    }
+    const count = size - (resume?.seq ?? 0);
+    const pool = VerifyPool.create({ threads: count >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1 });
+    try {
+      const report = await verifyChain(this.#store.entries({ from: resume?.seq ?? 0, to: size - 1 }), { verifySignatures: (jobs) => pool.verify(jobs), resume, maxEventBytes: this.#maxEventBytes, maxFailures: 1 });
+      if (!report.ok) {
+        const first = report.failures[0]!;
+        throw new LedgerError('STORE_CORRUPT', `refusing to sign a checkpoint: ${first.seq === null ? '' : `event ${first.seq}: `}${first.code} (${first.message}); run \`provledger verify\``);
+      }
+    } finally {
+      await pool.close();
+    }
   }
 
   /**
@@ -573,6 +601,9 @@ export class Ledger {
   #acceptCheckpoint(text: string, trustedKeys?: readonly TrustedKey[]): AcceptedCheckpoint {
     if (typeof text !== 'string') throw new LedgerError('INVALID_ARGUMENT', 'a checkpoint must be the text of a signed note');
     if (this.#meta === null) throw new LedgerError('STORE_CORRUPT', 'the store holds no readable ledger facts; run `provledger verify`');
+    if (this.#authority.size === 0 && (trustedKeys ?? []).length === 0) {
+      throw new LedgerError('STORE_CORRUPT', 'the key-authority index is unreadable, so the ledger cannot tell its own keys; pass --trusted-key, or run `provledger rebuild`');
+    }
     return acceptCheckpoint(text, this.#meta.ledgerId, this.#authority, trustedKeys);
   }
 
@@ -720,11 +751,17 @@ export class Ledger {
     const groupRecords = new Map<string, RecordSnapshot>();
     // Link changes decided earlier in the group, by link identity: later requests see them (SPEC §19.2).
     const groupLinks = new Map<string, { link: Link; active: boolean }>();
+    const groupInvalidations: Invalidation[] = [];
     const storeSnapshots = new Map<string, Promise<RecordSnapshot | null>>();
     const accepted: { request: PendingAppend; events: SealedEvent[]; writes: IndexWrite[] }[] = [];
     for (const request of group) {
       const localRecords = new Map<string, RecordSnapshot>();
       const localLinks = new Map<string, { link: Link; active: boolean }>();
+      const localInvalidations: Invalidation[] = [];
+      const invalidationsOf = async (id: string): Promise<Invalidation[]> => [
+        ...(await readInvalidations(this.#store, id)),
+        ...[...groupInvalidations, ...localInvalidations].filter((i) => i.id === id),
+      ];
       const activeOf = async (link: Link): Promise<boolean> => (localLinks.get(linkIdentity(link)) ?? groupLinks.get(linkIdentity(link)))?.active ?? linkActive(this.#store, link);
       const dependsOn = async (id: string, on: string): Promise<boolean> => {
         // Upward walk over the committed links, adjusted by the group's tentative changes; cost: the part walked.
@@ -761,7 +798,7 @@ export class Ledger {
       try {
         let tentativeAuthority = authority;
         const tentativeFrontier = frontier.clone();
-        const inputs = await request.build({ record: snapshotOf, linkActive: activeOf, dependsOn, authority: () => tentativeAuthority, author: key.publicKeyHex });
+        const inputs = await request.build({ record: snapshotOf, linkActive: activeOf, dependsOn, invalidations: invalidationsOf, authority: () => tentativeAuthority, author: key.publicKeyHex });
         const events: SealedEvent[] = [];
         const writes: IndexWrite[] = [];
         let tentative = head;
@@ -790,6 +827,7 @@ export class Ledger {
             const invalidation = parseInvalidation(sealed.body.payload);
             if (typeof invalidation === 'string') throw new TypeError(`internal: decided an invalid invalidation: ${invalidation}`);
             writes.push(...projectInvalidation(invalidation, sealed.body.seq));
+            localInvalidations.push(invalidation);
           }
           const link = linkEventOf(sealed.body);
           if (typeof link === 'string') throw new TypeError(`internal: decided an invalid link event: ${link}`);
@@ -808,6 +846,7 @@ export class Ledger {
         frontier = tentativeFrontier;
         for (const [id, snapshot] of localRecords) groupRecords.set(id, snapshot);
         for (const [identity, change] of localLinks) groupLinks.set(identity, change);
+        groupInvalidations.push(...localInvalidations);
         accepted.push({ request, events, writes });
       } catch (error) {
         // One bad request (too large, a stale base, bad clock) fails alone; the rest of the group still commits.

@@ -149,7 +149,8 @@ export class Runs {
       }
       return events;
     });
-    return { id, seq: results[0]!.seq, hash: results[0]!.hash };
+    // The last event written: as of its seq, the run has all its links (`--at` it shows them).
+    return { id, seq: results.at(-1)!.seq, hash: results.at(-1)!.hash };
   }
 
   /**
@@ -196,7 +197,7 @@ export class Runs {
       }
       return events;
     });
-    return { id, version, seq: results[0]!.seq, hash: results[0]!.hash };
+    return { id, version, seq: results.at(-1)!.seq, hash: results.at(-1)!.hash };
   }
 }
 

@@ -10,7 +10,8 @@ import { classifyLicense, formatLicense, licenseFindings, parseLicense, type Lic
 import { LedgerError } from './errors.js';
 import type { JsonValue } from './event/event.js';
 import type { AppendInput, AppendResult, LedgerPoint } from './ledger.js';
-import type { Links, LineageNode } from './links.js';
+import type { LineageEdge, Links, LineageNode } from './links.js';
+import { orient } from './domain/links.js';
 import type { IndexReader } from './projections/indexes.js';
 import { readInvalidations, type StoredInvalidation } from './projections/invalidations.js';
 import type { DecideContext, RecordVersion } from './records.js';
@@ -107,7 +108,8 @@ export class Provenance {
     this.#host.assertReadable();
     const [result] = await this.#host.submit(async (context) => {
       const snapshot = await context.record(id);
-      const existing = snapshot === null ? [] : await readInvalidations(this.#host.store, id);
+      // Committed invalidations and earlier ones in the same commit group (SPEC §6.3).
+      const existing = snapshot === null ? [] : await context.invalidations(id);
       return [decideInvalidation({ id, version: options.version, reason: options.reason }, snapshot?.head.version ?? null, existing)];
     });
     return result!;
@@ -117,7 +119,9 @@ export class Provenance {
   async invalidations(id: string, options: { at?: LedgerPoint } = {}): Promise<StoredInvalidation[]> {
     this.#host.assertReadable();
     assertRecordId(id);
-    return readInvalidations(this.#host.store, id, await this.#seqOf(options.at));
+    const atSeq = await this.#seqOf(options.at);
+    if ((await this.#host.recordAt(id, options.at === undefined ? undefined : atSeq)) === null) throw new LedgerError('RECORD_NOT_FOUND', `there is no record ${id}`, { details: { id } });
+    return readInvalidations(this.#host.store, id, atSeq);
   }
 
   /**
@@ -129,9 +133,35 @@ export class Provenance {
     this.#host.assertReadable();
     const atSeq = await this.#seqOf(options.at);
     const lineage = await this.#host.links.lineage(id, { direction: 'down', ...(options.at === undefined ? {} : { at: { seq: atSeq } }) });
+    const invalidations = await readInvalidations(this.#host.store, id, atSeq);
+    // Only some versions invalid: a link from the root counts only when it was made while an invalid version was
+    // the current one (the version that was used). Beyond the first step, everything downstream counts.
+    const versions = invalidations.length === 0 || invalidations.some((i) => i.version === undefined) ? null : new Set(invalidations.map((i) => i.version!));
+    const firstSteps: LineageEdge[] = [];
+    for (const edge of lineage.edges) {
+      if (orient(edge).dependency !== id) continue;
+      if (versions === null || versions.has((await this.#host.recordAt(id, edge.addedSeq))?.version ?? 0)) firstSteps.push(edge);
+    }
     const affected: AffectedRecord[] = [];
-    for (const node of lineage.nodes.slice(1)) affected.push({ ...node, invalidations: await readInvalidations(this.#host.store, node.id, atSeq) });
-    return { root: id, atSeq: lineage.atSeq, invalidations: await readInvalidations(this.#host.store, id, atSeq), affected };
+    const byId = new Map(lineage.nodes.map((node) => [node.id, node]));
+    const seen = new Map<string, readonly string[]>([[id, [id]]]);
+    let frontier = [id];
+    for (let depth = 1; frontier.length > 0; depth++) {
+      const next: string[] = [];
+      for (const from of frontier) {
+        const steps = from === id ? firstSteps : lineage.edges.filter((edge) => orient(edge).dependency === from);
+        for (const edge of steps) {
+          const to = orient(edge).dependent;
+          if (seen.has(to) || !byId.has(to)) continue;
+          const path = [...seen.get(from)!, to];
+          seen.set(to, path);
+          next.push(to);
+          affected.push({ ...byId.get(to)!, depth, path, invalidations: await readInvalidations(this.#host.store, to, atSeq) });
+        }
+      }
+      frontier = next;
+    }
+    return { root: id, atSeq: lineage.atSeq, invalidations, affected };
   }
 
   /**

@@ -8,6 +8,7 @@ import { diffJson, type Change } from './domain/json.js';
 import { assertKind, assertRecordId, decideRecord, recordEventOfVersion, type RecordCommand, type RecordState } from './domain/records.js';
 import type { Authority } from './domain/keys.js';
 import type { Link } from './domain/links.js';
+import type { Invalidation } from './domain/invalidation.js';
 import { LedgerError } from './errors.js';
 import type { JsonValue } from './event/event.js';
 import { decodeVersion, keys, readVersionSuffix, splitKey, type IndexReader, type RecordHead } from './projections/indexes.js';
@@ -58,6 +59,8 @@ export interface DecideContext {
   linkActive(link: Link): Promise<boolean>;
   /** Whether `id` depends, directly or through other records, on `on`, at this point of the group (SPEC §19.2). */
   dependsOn(id: string, on: string): Promise<boolean>;
+  /** The invalidations of `id` at this point of the group: committed ones and earlier ones in the group (SPEC §23.1). */
+  invalidations(id: string): Promise<readonly Invalidation[]>;
   /** The keys valid at this point of the group. */
   authority(): Authority;
   /** The signing key's public key, hex. */

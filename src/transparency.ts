@@ -41,38 +41,44 @@ export function signCheckpoint(ledgerId: string, size: number, root: Uint8Array,
   return signNote(formatCheckpoint({ origin, size, rootHash: root, extensions: [headExtension(headHash)] }), origin, key);
 }
 
-/**
- * The root of the first `size` events, computed from the log rather than read from the stored tree, so a
- * tampered `mt` index can never make a key sign a false checkpoint (SPEC §17.3). It starts from the last
- * checkpoint the same key signed, when the stored tree still folds to that checkpoint's root, and hashes only
- * the events after it; otherwise from the genesis. Cost: O(events since that checkpoint + log n) reads.
- */
-export async function rootFromLog(options: {
+/** Where a checkpoint's checks start: the state committed to by the signer's previous checkpoint. */
+export interface CheckpointBase {
   readonly size: number;
-  readonly origin: string;
-  readonly signer: SigningKey;
-  readonly lastCheckpoint: Uint8Array | undefined;
-  readonly nodes: NodeReader;
-  readonly events: (from: number, to: number) => AsyncIterable<{ readonly value: Uint8Array }>;
-}): Promise<Uint8Array> {
-  let frontier = Frontier.empty();
-  if (options.lastCheckpoint !== undefined) {
-    try {
-      const note = parseSignedNoteBytes(options.lastCheckpoint);
-      const last = parseCheckpoint(note.text);
-      const ours = verifiedBy(note, [{ name: options.origin, publicKey: options.signer.publicKey }]).length > 0;
-      if (ours && last.origin === options.origin && last.size > 0 && last.size <= options.size) {
-        const peaks = await options.nodes(peakPositions(last.size));
-        if (equalBytes(foldPeaks(peaks), last.rootHash)) frontier = Frontier.fromPeaks(last.size, peaks);
-      }
-    } catch {
-      // A stored checkpoint that does not parse, verify or fold: start from the genesis instead.
-    }
+  readonly peaks: readonly Uint8Array[];
+  /** The hash of event size−1, from the previous checkpoint's chain-head line. */
+  readonly headHash: Uint8Array;
+}
+
+/**
+ * The signer's previous checkpoint of this ledger, when the store keeps one (meta `checkpoint`, SPEC §17.3), as a
+ * starting point: null when there is none, or it is not this key's, or it does not parse. A checkpoint of this
+ * key that the stored tree no longer folds to, or one larger than the ledger, means the ledger was rewritten or
+ * rolled back since: refused (STORE_CORRUPT), never silently restarted from the genesis.
+ */
+export async function checkpointBase(options: { readonly size: number; readonly origin: string; readonly signer: SigningKey; readonly stored: Uint8Array | undefined; readonly nodes: NodeReader }): Promise<CheckpointBase | null> {
+  if (options.stored === undefined) return null;
+  let last: Checkpoint;
+  try {
+    const note = parseSignedNoteBytes(options.stored);
+    last = parseCheckpoint(note.text);
+    if (verifiedBy(note, [{ name: options.origin, publicKey: options.signer.publicKey }]).length === 0 || last.origin !== options.origin || last.size === 0) return null;
+  } catch {
+    return null;
   }
-  if (frontier.size < options.size) {
-    for await (const entry of options.events(frontier.size, options.size - 1)) frontier.append(leafHash(eventHash(entry.value)));
-  }
-  if (frontier.size !== options.size) throw new LedgerError('STORE_CORRUPT', `the log does not hold events 0..${options.size - 1} in order; run \`provledger verify\``);
+  const headHash = checkpointHeadHash(last);
+  if (headHash === undefined) return null;
+  const refuse = (why: string) => new LedgerError('STORE_CORRUPT', `refusing to sign a checkpoint: ${why}; run \`provledger verify --checkpoint\` with your published checkpoints`);
+  if (last.size > options.size) throw refuse(`this key signed size ${last.size} before, and the ledger now holds ${options.size} events`);
+  const peaks = await options.nodes(peakPositions(last.size));
+  if (!equalBytes(foldPeaks(peaks), last.rootHash)) throw refuse(`the ledger no longer matches this key's previous checkpoint at size ${last.size}`);
+  return { size: last.size, peaks, headHash };
+}
+
+/** The root of the first `size` events: the base's peaks extended with the hashes of the events after it. */
+export async function rootFromLog(base: CheckpointBase | null, size: number, events: (from: number, to: number) => AsyncIterable<{ readonly value: Uint8Array }>): Promise<Uint8Array> {
+  const frontier = base === null ? Frontier.empty() : Frontier.fromPeaks(base.size, base.peaks);
+  if (frontier.size < size) for await (const entry of events(frontier.size, size - 1)) frontier.append(leafHash(eventHash(entry.value)));
+  if (frontier.size !== size) throw new LedgerError('STORE_CORRUPT', `the log does not hold events 0..${size - 1} in order; run \`provledger verify\``);
   return frontier.root();
 }
 

@@ -14,7 +14,7 @@ import { encodeCanonical } from '../src/codec/canonical.js';
 import { SigningKey } from '../src/crypto/keys.js';
 import { eventHash, openEvent, sealEvent } from '../src/event/event.js';
 import { signNote } from '../src/merkle/checkpoint.js';
-import { EMPTY_ROOT } from '../src/merkle/tree.js';
+import { EMPTY_ROOT, Frontier, leafHash } from '../src/merkle/tree.js';
 import { keys } from '../src/projections/indexes.js';
 import { signCheckpoint } from '../src/transparency.js';
 import { Ledger, parseCheckpoint, parseSignedNote, verifyBundle, verifyCheckpoint, verifyInclusion, type AppendInput, type TrustedKey } from '../src/index.js';
@@ -686,7 +686,13 @@ describe('SPEC §17.7: a bundle that was tampered with fails with the code of wh
       await withOpen(dir, async (ledger) => {
         await ledger.rebuild();
         expect((await findings(ledger)).map(([, code]) => code)).toEqual(['KEY_REVOKED']);
-        expect(verdictCode(await ledger.bundle('z'))).toBe('AUTHOR_UNAUTHORIZED');
+        // The ledger refuses to sign a checkpoint of a log that fails verify (SPEC §17.3): the owner signs one by hand.
+        expect(await codeOf(() => ledger.bundle('z'))).toBe('STORE_CORRUPT');
+        const frontier = Frontier.empty();
+        for await (const event of ledger.events()) frontier.append(leafHash(Buffer.from(event.hash, 'hex')));
+        const head = (await ledger.head())!;
+        const checkpoint = signCheckpoint(ledger.id!, head.seq + 1, frontier.root(), Buffer.from(head.hash, 'hex'), ownerKey);
+        expect(verdictCode(await ledger.bundle('z', { checkpoint }))).toBe('AUTHOR_UNAUTHORIZED');
       });
     });
   });
@@ -818,3 +824,67 @@ function seqsOf(text: string): Seqs {
   }
   return seqs as Seqs;
 }
+
+describe('SPEC §17.3: a key never signs a checkpoint of bytes changed on disk', () => {
+  /** Replaces the last event by one with the same place in the chain, signed by `key`, and points the head at it. */
+  async function replaceLast(dir: string, key: SigningKey): Promise<void> {
+    await editStore(dir, async ({ log, meta }) => {
+      let last = 0;
+      for await (const k of log.keys()) last = Number(new DataView(k.buffer, k.byteOffset, 8).getBigUint64(0));
+      const old = openEvent((await log.get(seqKey(last)))!);
+      const forged = sealEvent({ ...old.body, author: key.publicKey, payload: { n: -1 } }, key);
+      await log.put(seqKey(last), forged.bytes);
+      await meta.put(HEAD_KEY, encodeCanonical({ seq: last, hash: forged.hash, ts: forged.body.ts }));
+    });
+  }
+
+  it('refuses (STORE_CORRUPT) when the log fails the chain checks and no earlier checkpoint of the key exists', async () => {
+    await withTempDir(async (root) => {
+      const dir = join(root, 'ledger');
+      await createLedger(dir, 6);
+      await replaceLast(dir, otherKey); // validly signed, by a key the ledger never authorised
+      await withOpen(dir, async (ledger) => expect(await codeOf(() => ledger.checkpoint())).toBe('STORE_CORRUPT'));
+    });
+  });
+
+  it('checks the events since the key’s previous checkpoint: a forged one after it is refused', async () => {
+    await withTempDir(async (root) => {
+      const dir = join(root, 'ledger');
+      await createLedger(dir, 4);
+      await withOpen(dir, async (ledger) => {
+        await ledger.checkpoint();
+        await ledger.appendMany(notes(10, 2));
+      });
+      await replaceLast(dir, otherKey);
+      await withOpen(dir, async (ledger) => expect(await codeOf(() => ledger.checkpoint())).toBe('STORE_CORRUPT'));
+    });
+  });
+
+  it('refuses a ledger rolled back below the key’s previous checkpoint, instead of starting again from the genesis', async () => {
+    await withTempDir(async (root) => {
+      const dir = join(root, 'ledger');
+      await createLedger(dir, 6);
+      await withOpen(dir, (ledger) => ledger.checkpoint());
+      await editStore(dir, async ({ log, meta }) => {
+        const previous = openEvent((await log.get(seqKey(4)))!);
+        await log.del(seqKey(5));
+        await meta.put(HEAD_KEY, encodeCanonical({ seq: 4, hash: previous.hash, ts: previous.body.ts }));
+      });
+      await editIndexes(dir, (ix) => ix.mt.del(keys.node(1, 2))); // the node over events 4..5, which event 5 completed
+      await withOpen(dir, async (ledger) => expect(await codeOf(() => ledger.checkpoint())).toBe('STORE_CORRUPT'));
+    });
+  });
+
+  it('signs the state committed when it was called, even while appends go on', async () => {
+    await withTempDir(async (root) => {
+      const dir = join(root, 'ledger');
+      await createLedger(dir, 5);
+      await withOpen(dir, async (ledger) => {
+        const [checkpoint] = await Promise.all([ledger.checkpoint(), ledger.appendMany(notes(20, 3)), ledger.append(note(30))]);
+        const verdict = verifyCheckpoint(checkpoint, trustOwner);
+        expect(verdict.ok).toBe(true);
+        expect((await ledger.verify({ checkpoint })).ok).toBe(true);
+      });
+    });
+  });
+});

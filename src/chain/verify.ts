@@ -108,6 +108,20 @@ export interface ChainVerifyOptions {
    * disagreement with the fast one (SPEC §15.3). Slow: about 1.5 ms per event.
    */
   readonly reference?: boolean;
+  /**
+   * Check only the entries from `seq` on, continuing a chain already trusted up to `seq − 1` (its hash and time,
+   * the keys valid then, and the genesis facts): the incremental check before a checkpoint (SPEC §17.3).
+   */
+  readonly resume?: ResumePoint;
+}
+
+export interface ResumePoint {
+  readonly seq: number;
+  readonly prevHash: Uint8Array;
+  readonly prevTs: number;
+  readonly authority: Authority;
+  readonly ledgerId: string;
+  readonly owner: Uint8Array;
 }
 
 export interface ChainReport {
@@ -152,7 +166,11 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
   const maxFailures = options.maxFailures ?? 1000;
   const chunkSize = options.chunkSize ?? 1024;
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const state: ChainState = { expectedSeq: 0, prevHash: null, prevTs: 0, owner: null, ledgerId: null, last: null, authority: null, lastTs: null };
+  const resume = options.resume;
+  const state: ChainState =
+    resume === undefined
+      ? { expectedSeq: 0, prevHash: null, prevTs: 0, owner: null, ledgerId: null, last: null, authority: null, lastTs: null }
+      : { expectedSeq: resume.seq, prevHash: resume.prevHash, prevTs: resume.prevTs, owner: resume.owner, ledgerId: resume.ledgerId, last: { seq: resume.seq - 1, hash: resume.prevHash }, authority: resume.authority, lastTs: resume.prevTs };
   const failures: VerifyFailure[] = [];
   let failureCount = 0;
   let checked = 0;

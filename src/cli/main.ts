@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   registerProofCommands(program, io, (code) => (exitCode = code));
   registerLinkCommands(program, io);
   registerMlCommands(program, io);
-  registerProvenanceCommands(program, io);
+  registerProvenanceCommands(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

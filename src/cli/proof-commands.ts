@@ -3,7 +3,8 @@
  * `verify-proof`, `verify-bundle` (which need no ledger: they trust only the keys given with --trusted-key).
  * Each parses its flags, calls one library function and prints the result.
  */
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, writeFile, type FileHandle } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { toHex } from '../bytes.js';
 import { LedgerError } from '../errors.js';
@@ -21,12 +22,23 @@ import { parseSeq } from './input.js';
 /** Reads a text file the user named, strictly UTF-8 and bounded; a missing or oversized file is bad input. */
 export async function readTextFile(path: string, what: string, maxBytes: number): Promise<string> {
   let bytes: Buffer;
+  let file: FileHandle | undefined;
   try {
-    bytes = await readFile(path);
+    // Non-blocking, a regular file, and no more than the limit read: a FIFO or /dev/zero cannot hang or fill memory.
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await file.stat();
+    if (!info.isFile()) throw new LedgerError('INVALID_ARGUMENT', `${what} ${path} is not a regular file`);
+    if (info.size > maxBytes) throw new LedgerError('INVALID_ARGUMENT', `${what} ${path} is larger than ${maxBytes} bytes; it is not a provledger file`);
+    const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > maxBytes) throw new LedgerError('INVALID_ARGUMENT', `${what} ${path} is larger than ${maxBytes} bytes; it is not a provledger file`);
+    bytes = buffer.subarray(0, bytesRead);
   } catch (error) {
+    if (error instanceof LedgerError) throw error;
     throw new LedgerError('INVALID_ARGUMENT', `cannot read ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path`, { cause: error });
+  } finally {
+    await file?.close();
   }
-  if (bytes.length > maxBytes) throw new LedgerError('INVALID_ARGUMENT', `${what} ${path} is larger than ${maxBytes} bytes; it is not a provledger file`);
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { LedgerError } from '../errors.js';
 import type { DatasetDiff, Impact, LicenseReport } from '../provenance.js';
 import { flagsOf, print, withLedger, type Io } from './context.js';
+import { LICENSE_FINDING_SEVERITY } from '../domain/spdx.js';
+import { EXIT } from './exit-codes.js';
 import { parsePoint, parseVersion } from './input.js';
 
 /** `ID@VERSION`. */
@@ -19,7 +21,7 @@ function impactText(impact: Impact): string {
   const lines = [
     impact.invalidations.length === 0
       ? `${impact.root} is not invalid as of seq ${impact.atSeq}; what would be affected downstream:`
-      : `${impact.root} is invalid (${impact.invalidations.map((i) => `${i.version === undefined ? 'every version' : `version ${i.version}`}: ${i.reason}, seq ${i.seq}`).join('; ')})`,
+      : `${impact.root} is invalid (${impact.invalidations.map((i) => `${i.version === undefined ? 'every version' : `version ${i.version}`}: ${JSON.stringify(i.reason)}, seq ${i.seq}`).join('; ')})`,
   ];
   for (const node of impact.affected) {
     const own = node.invalidations.length === 0 ? '' : '  [itself invalid]';
@@ -32,10 +34,12 @@ function impactText(impact: Impact): string {
 function licensesText(report: LicenseReport): string {
   const lines = report.records.map((r) => {
     const flags = [r.nonCommercial && 'non-commercial', r.noDerivatives && 'no-derivatives', r.shareAlike && 'share-alike', r.unknown && 'UNKNOWN'].filter(Boolean).join(', ');
-    return `${'  '.repeat(r.depth)}${r.id}  (${r.kind})  ${r.license}${flags === '' ? '' : `  [${flags}]`}`;
+    return `${r.id}  (${r.kind})  ${r.license}${flags === '' ? '' : `  [${flags}]`}${r.depth === 0 ? '' : `  via ${r.path.join(' → ')}`}`;
   });
   if (report.findings.length === 0) lines.push('no licence conflicts upstream');
-  for (const f of report.findings) lines.push(`${f.code}\t${f.recordId}\t${f.license}\t${f.message}`);
+  const order = { conflict: 0, unknown: 1, notice: 2 } as const;
+  const findings = [...report.findings].sort((a, b) => order[LICENSE_FINDING_SEVERITY[a.code]] - order[LICENSE_FINDING_SEVERITY[b.code]]);
+  for (const f of findings) lines.push(`${f.code}\t${f.recordId}\t${f.license}\t${f.message}`);
   return lines.join('\n');
 }
 
@@ -51,7 +55,7 @@ function diffText(diff: DatasetDiff): string {
   ].join('\n');
 }
 
-export function registerProvenanceCommands(program: Command, io: Io): void {
+export function registerProvenanceCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const record = program.commands.find((c) => c.name() === 'record')!;
   record
     .command('invalidate')
@@ -89,7 +93,10 @@ export function registerProvenanceCommands(program: Command, io: Io): void {
       const global = flagsOf(command);
       const at = pointOf(options.at);
       const report = await withLedger(global, io, false, (ledger) => ledger.provenance.licenses(id, { at }));
-      print(io, global.json === true ? JSON.stringify(report) : licensesText(report));
+      const findings = report.findings.map((f) => ({ code: f.code, severity: LICENSE_FINDING_SEVERITY[f.code], recordId: f.recordId, license: f.license, message: f.message }));
+      print(io, global.json === true ? JSON.stringify({ ...report, findings }) : licensesText(report));
+      // A conflict upstream fails the command, so a pipeline can stop on it (SPEC §24).
+      if (findings.some((f) => f.severity === 'conflict')) setExit(EXIT.VERIFY_FAILED);
     });
 
   const dataset = program.command('dataset').description('dataset versions');

@@ -51,7 +51,7 @@ export function decideInvalidation(input: { id: string; version?: number; reason
   }
   const covered = existing.find((e) => e.version === undefined || e.version === input.version);
   if (covered !== undefined) {
-    throw new LedgerError('ALREADY_INVALID', `${input.version === undefined ? `record ${input.id}` : `version ${input.version} of ${input.id}`} is already invalid (${covered.reason})`, { details: { id: input.id } });
+    throw new LedgerError('ALREADY_INVALID', `${input.version === undefined ? `record ${input.id}` : `version ${input.version} of ${input.id}`} is already invalid (${JSON.stringify(covered.reason)})`, { details: { id: input.id } });
   }
   const payload: { [key: string]: JsonValue } = { id: input.id, reason: input.reason, ...(input.version === undefined ? {} : { version: input.version }) };
   return { type: INVALIDATE_TYPE, payload };

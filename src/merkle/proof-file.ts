@@ -8,8 +8,8 @@ import { LedgerError } from '../errors.js';
 
 export const INCLUSION_HEADER = 'c2sp.org/tlog-proof@v1';
 export const CONSISTENCY_HEADER = 'provledger/tlog-consistency@v1';
-/** A tree of 2^53 leaves needs at most 53 inclusion hashes and 2·53 consistency hashes. */
-const MAX_HASHES = 128;
+/** No proof for a tree under 2^53 leaves has more than 54 hashes; the verifiers (merkle/tree.ts) refuse longer ones. */
+export const MAX_PROOF_HASHES = 64;
 /** Proof files carry one event (≤ 1 MiB, base64) and one or two checkpoints. */
 export const MAX_PROOF_BYTES = 2 * 1024 * 1024;
 
@@ -83,7 +83,7 @@ function hashLines(lines: readonly string[], from: number): { hashes: Uint8Array
   const hashes: Uint8Array[] = [];
   let at = from;
   for (; at < lines.length && lines[at] !== ''; at++) {
-    if (hashes.length === MAX_HASHES) throw malformed(`more than ${MAX_HASHES} proof hashes`);
+    if (hashes.length === MAX_PROOF_HASHES) throw malformed(`more than ${MAX_PROOF_HASHES} proof hashes`);
     const hash = fromBase64(lines[at]!, `line ${at + 1} (proof hash)`);
     if (hash.length !== 32) throw malformed(`line ${at + 1}: a proof hash is 32 bytes, not ${hash.length}`);
     hashes.push(hash);
