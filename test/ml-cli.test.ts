@@ -303,7 +303,8 @@ describe('run start records a RUNNING run with typed parameters and a `used` lin
       ),
     ) as Record<string, unknown>;
     const after = Date.now();
-    expect(json).toStrictEqual({ id: 'train-2', seq: HEAD_SEQ + 1, hash: expect.stringMatching(HEX64) });
+    // SPEC §21.3: the seq and hash of the last link written; the record event is that seq − 4 links.
+    expect(json).toStrictEqual({ id: 'train-2', seq: HEAD_SEQ + 5, hash: expect.stringMatching(HEX64) });
 
     const record = await c.show('train-2');
     expect(record).toMatchObject({ kind: 'run', version: 1 });
@@ -320,7 +321,9 @@ describe('run start records a RUNNING run with typed parameters and a `used` lin
       [HEAD_SEQ + 4, 'link.add'],
       [HEAD_SEQ + 5, 'link.add'],
     ]);
-    expect(log[0]!.hash).toBe(json['hash']);
+    expect(log).toHaveLength(5);
+    expect([log[4]!.seq, log[4]!.hash]).toEqual([json['seq'], json['hash']]);
+    expect(log[0]!.seq).toBe((json['seq'] as number) - 4);
     expect(log.slice(1).map((e) => e.payload)).toEqual([
       { from: 'train-2', to: 'mnist', rel: 'used', role: 'train', split: 'train' },
       { from: 'train-2', to: 'cifar', rel: 'used', role: 'validation' },
@@ -349,7 +352,8 @@ describe('run finish records the end, merges metrics and links each output `gene
     ok(await c.owner('record', 'update', 'train-1', '--patch', '{"metrics":{"loss":0.7,"top1":0.5}}'));
     const before = (await c.show('train-1')).data!;
     const text = ok(await c.owner('run', 'finish', 'train-1', '--status', 'completed', '--output', 'resnet', '--metric', 'top1=0.94', '--metric', 'top5=0.99'));
-    expect(text).toBe(`finished train-1: version 3 (seq ${HEAD_SEQ + 2})\n`);
+    // SPEC §21.3: the seq of the last link (the `generated` link to resnet); the record event is one before it.
+    expect(text).toBe(`finished train-1: version 3 (seq ${HEAD_SEQ + 3})\n`);
 
     const { endedAt, ...rest } = (await c.show('train-1')).data!;
     expect(rest).toStrictEqual({ ...before, state: 'COMPLETED', metrics: { loss: 0.7, top1: 0.94, top5: 0.99 } });
@@ -379,7 +383,12 @@ describe('run finish records the end, merges metrics and links each output `gene
     await writeFile(join(scratch, 'ckpt.pt'), 'checkpoint');
     ok(await c.owner('artifact', 'add', join(scratch, 'ckpt.pt'), '--kind', 'model', '--name', 'ckpt-1'));
     const json = JSON.parse(ok(await c.owner('--json', 'run', 'finish', 'train-1', '--status', 'failed', '--output', 'ckpt-1'))) as Record<string, unknown>;
-    expect(json).toStrictEqual({ id: 'train-1', version: 2, seq: HEAD_SEQ + 2, hash: expect.stringMatching(HEX64) });
+    // SPEC §21.3: the last link's seq and hash (the `generated` link to ckpt-1, HEAD_SEQ + 3); the record event is seq − 1.
+    expect(json).toStrictEqual({ id: 'train-1', version: 2, seq: HEAD_SEQ + 3, hash: expect.stringMatching(HEX64) });
+    expect((await c.log(HEAD_SEQ + 2)).map((e) => [e.seq, e.type, e.hash])).toEqual([
+      [HEAD_SEQ + 2, 'record.update', expect.stringMatching(HEX64)],
+      [HEAD_SEQ + 3, 'link.add', json['hash']],
+    ]);
     const data = (await c.show('train-1')).data!;
     expect(data).toMatchObject({ state: 'FAILED', endedAt: expect.any(Number) });
     expect(data).not.toHaveProperty('metrics');

@@ -555,8 +555,9 @@ describe('a refused run start writes nothing at all, not even the run record (SP
     const { dir, clock } = await copyOfLedger();
     expect(await refusal(dir, clock, start({ inputs: [...good, { id: 'nope' }] }))).toBe('RECORD_NOT_FOUND');
     await withOpen(dir, clock, async (ledger) => {
-      expect(await start({})(ledger)).toMatchObject({ id: 'r-new', seq: HEAD_SEQ + 1 });
-      expect((await ledger.records.get('r-new')).version).toBe(1);
+      // SPEC §21.3: the result names the last link (record at HEAD_SEQ + 1, its two `used` links after it).
+      expect(await start({})(ledger)).toMatchObject({ id: 'r-new', seq: HEAD_SEQ + 3 });
+      expect(await ledger.records.get('r-new')).toMatchObject({ version: 1, seq: HEAD_SEQ + 1 });
     });
   });
 });
@@ -570,7 +571,10 @@ describe('run finish writes the run\'s next version and links each output `gener
       const before = (await ledger.records.get('train-1')).data!;
       clock.now = T + 9_000_000;
       const result = await ledger.runs.finish('train-1', { status: 'completed', outputs: ['resnet'], metrics: { top1: 0.94, top5: 0.99 } });
-      expect(result).toStrictEqual({ id: 'train-1', version: 3, seq: HEAD_SEQ + 2, hash: expect.stringMatching(HEX64) });
+      // SPEC §21.3: the result names the last event written, the `generated` link; the record event is one before it.
+      expect(result).toStrictEqual({ id: 'train-1', version: 3, seq: HEAD_SEQ + 3, hash: expect.stringMatching(HEX64) });
+      expect(await ledger.head()).toMatchObject({ seq: result.seq, hash: result.hash });
+      expect(await ledger.records.get('train-1')).toMatchObject({ version: 3, seq: result.seq - 1 });
       expect((await ledger.records.get('train-1')).data).toStrictEqual({ ...before, state: 'COMPLETED', endedAt: T + 9_000_000, metrics: { loss: 0.7, top1: 0.94, top5: 0.99 } });
       expect(await changesFrom(ledger, HEAD_SEQ + 2)).toEqual([
         ['record.update', expect.objectContaining({ id: 'train-1', version: 3 })],
@@ -594,7 +598,10 @@ describe('run finish writes the run\'s next version and links each output `gener
       await ledger.artifacts.add({ kind: 'evaluation', name: 'partial', content: contentNo(2) });
       const before = (await ledger.records.get('train-1')).data!;
       const result = await ledger.runs.finish('train-1', { status: 'failed', outputs: ['ckpt-1', 'partial'] });
-      expect(result).toMatchObject({ version: 2, seq: HEAD_SEQ + 3 });
+      // SPEC §21.3: the result names the last link (to partial); the record event is seq − 2 links.
+      expect(result).toMatchObject({ version: 2, seq: HEAD_SEQ + 5 });
+      expect(await ledger.head()).toMatchObject({ seq: result.seq, hash: result.hash });
+      expect(await ledger.records.get('train-1')).toMatchObject({ version: 2, seq: result.seq - 2 });
       expect((await ledger.records.get('train-1')).data).toStrictEqual({ ...before, state: 'FAILED', endedAt: clock.now });
       expect((await changesFrom(ledger, HEAD_SEQ + 3)).map(([type, payload]) => [type, (payload as { to?: string }).to ?? null])).toEqual([
         ['record.update', null],
