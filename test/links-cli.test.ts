@@ -21,12 +21,13 @@
  * Reads run on copies of that ledger (a reader holds the lock, so reads of one copy would queue); every case that
  * writes, or must show that it did not, runs on its own copy.
  */
-import { cp, mkdtemp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, SigningKey } from '../dist/index.js';
-import { assertBuilt, expectRefusal, makeLedger, parseSeqHash, runCli, sleep, writeKey, type RunOptions, type RunResult } from './helpers/cli.js';
-import { filesOf, storeDigest } from './helpers/raw-store.js';
+import { assertBuilt, expectRefusal, jsonLines, makeLedger, ok, parseSeqHash, runCli, sleep } from './helpers/cli.js';
+import { cliFixture, copyOfLedger, expectBadInputRefused, readOnCopies, type BadInput, type CliFixture } from './helpers/cli-fixture.js';
+import { storeDigest } from './helpers/raw-store.js';
 
 const HEAD_SEQ = 24;
 const RESNET_NAME = 'ResNet "50" <v2> | a\\b';
@@ -48,24 +49,7 @@ interface EdgeJson {
   addedSeq: number;
 }
 
-interface Fixture {
-  readonly root: string;
-  /** A copy nothing opens: what each case that needs its own ledger copies. */
-  readonly pristine: string;
-  /** Copies the happy-path reads share, round robin. */
-  readonly readers: readonly string[];
-  readonly ownerKey: string;
-  /** A valid key that is no key of the ledger. */
-  readonly strangerKey: string;
-  /** A key path where no file is. */
-  readonly missingKey: string;
-  /** Event times by seq. */
-  readonly timeMs: readonly number[];
-  /** `storeDigest` of the ledger as beforeAll left it. */
-  readonly storeDigest: string;
-}
-
-let f: Fixture;
+let f: CliFixture;
 let cleanup: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
@@ -110,16 +94,7 @@ beforeAll(async () => {
   expect(timeMs[23]! - timeMs[22]!).toBeGreaterThan(1);
   expect(timeMs[24]! - timeMs[23]!).toBeGreaterThan(1);
 
-  const pristine = join(made.root, 'pristine');
-  await cp(made.dir, pristine, { recursive: true });
-  const readers: string[] = [];
-  for (let i = 0; i < 4; i++) {
-    readers.push(join(made.root, `reader-${i}`));
-    await cp(made.dir, readers[i]!, { recursive: true });
-  }
-  const strangerKey = join(made.root, 'stranger.pem');
-  await writeKey(strangerKey);
-  f = { root: made.root, pristine, readers, ownerKey: made.keyPath, strangerKey, missingKey: join(made.root, 'no-such-key.pem'), timeMs, storeDigest: await storeDigest(pristine) };
+  f = await cliFixture(made, timeMs);
 });
 
 afterAll(async () => {
@@ -127,31 +102,13 @@ afterAll(async () => {
 });
 
 
-/** A fresh copy of the ledger as beforeAll left it, in its own directory. */
-async function copyOfLedger(): Promise<string> {
-  const dir = join(await mkdtemp(join(f.root, 'copy-')), 'ledger');
-  await cp(f.pristine, dir, { recursive: true });
-  return dir;
-}
-
-let nextReader = 0;
 /** Runs a read-only command on one of the reader copies. */
-function read(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const dir = f.readers[nextReader++ % f.readers.length]!;
-  return runCli(['--ledger', dir, ...args], options);
-}
-
-/** The stdout of a command that must succeed, with nothing on stderr. */
-function ok(result: RunResult, check = expect): string {
-  check({ exit: result.code, stderr: result.stderr }).toEqual({ exit: 0, stderr: '' });
-  return result.stdout;
-}
+const read = readOnCopies(() => f.readers);
 
 async function lineageJson(...args: string[]): Promise<LineageJson> {
   return JSON.parse(ok(await read(['--json', 'lineage', ...args]))) as LineageJson;
 }
 
-const jsonLines = <T>(stdout: string): T[] => (stdout === '' ? [] : stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as T));
 const iso = (timeMs: number) => new Date(timeMs).toISOString();
 const ids = (lineage: LineageJson) => lineage.nodes.map((node) => node.id);
 const edgeIds = (edges: readonly EdgeJson[]) => edges.map((e) => `${e.from} ${e.rel} ${e.to}`);
@@ -189,7 +146,7 @@ const RESNET_UP: LineageJson = {
 
 describe('link add puts a link in place and prints "linked (seq, hash)"; --json prints {seq, hash} (SPEC §20)', () => {
   it('text and --json name the event that was appended: the head, a link.add whose payload is exactly the link', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     const owner = ['--ledger', dir, '--key', f.ownerKey];
     const text = await runCli([...owner, 'link', 'add', 'mnist', 'cifar', '--rel', 'derivedFrom']);
     const match = /^linked \(seq (\d+), hash ([0-9a-f]{64})\)\n$/.exec(ok(text));
@@ -210,7 +167,7 @@ describe('link add puts a link in place and prints "linked (seq, hash)"; --json 
 
 describe('link remove takes a link out of place and prints "removed (seq, hash)"; it may be added again (SPEC §19.1, §20)', () => {
   it('text and --json; lineage no longer walks the link, and the same link can be put back', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     const owner = ['--ledger', dir, '--key', f.ownerKey];
     const text = ok(await runCli([...owner, 'link', 'remove', 'train-7', 'mnist', '--rel', 'used', '--role', 'train', '--split', 'train']));
     expect(text).toMatch(new RegExp(`^removed \\(seq ${HEAD_SEQ + 1}, hash [0-9a-f]{64}\\)\\n$`));
@@ -470,7 +427,7 @@ describe('the read-only commands never load the key (SPEC §10.1: the key is rea
   });
 
   it('a write with the same PROVLEDGER_KEY does read it, and is refused (KEY_INVALID)', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     const result = await runCli(['--ledger', dir, 'link', 'add', 'mnist', 'cifar', '--rel', 'derivedFrom'], { env: { PROVLEDGER_KEY: f.missingKey } });
     expectRefusal(result, 2, 'KEY_INVALID', expect);
     expect(await storeDigest(dir)).toBe(f.storeDigest);
@@ -479,7 +436,7 @@ describe('the read-only commands never load the key (SPEC §10.1: the key is rea
 
 describe('verify is ok after link changes, and after rebuild re-derives the link indexes (SPEC §19.4, §12.5)', () => {
   it('add, remove, re-add: verify ok; rebuild; verify ok, and lineage and link list print the same as before', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     const owner = ['--ledger', dir, '--key', f.ownerKey];
     ok(await runCli([...owner, 'link', 'add', 'cifar', 'mnist-train', '--rel', 'derivedFrom']));
     ok(await runCli([...owner, 'link', 'add', 'train-7', 'imagenet', '--rel', 'used', '--role', 'train']));
@@ -506,18 +463,6 @@ describe('verify is ok after link changes, and after rebuild re-derives the link
     expect(await storeDigest(dir)).toBe(digest);
   });
 });
-
-/** A refused command (SPEC §10.2): its arguments, the code it must give, and whether it may open the ledger. */
-interface BadInput {
-  readonly name: string;
-  readonly args: (dir: string) => string[];
-  readonly code: string;
-  /**
-   * Whether the command gets as far as opening the ledger. False when the flags alone are wrong: SPEC §10.2 says
-   * input is parsed and validated before the ledger is opened, so its files must not change at all.
-   */
-  readonly opens: boolean;
-}
 
 const owner = (dir: string) => ['--ledger', dir, '--key', f.ownerKey];
 const reader = (dir: string) => ['--ledger', dir];
@@ -609,12 +554,8 @@ const BAD_INPUT: readonly BadInput[] = [
 
 describe('bad link and lineage input is refused with exit 2 and one coded line, the ledger unchanged (SPEC §10.2, §19.2)', () => {
   it.concurrent.for(BAD_INPUT)('$name → $code', async (c, { expect: check }) => {
-    const dir = await copyOfLedger();
-    const files = await filesOf(dir);
-    const result = await runCli(c.args(dir));
-    expectRefusal(result, 2, c.code, check);
-    if (!c.opens) check(await filesOf(dir), 'the ledger directory changed: was it opened before the flags were checked?').toEqual(files);
-    check(await storeDigest(dir)).toBe(f.storeDigest);
+    const dir = await copyOfLedger(f);
+    await expectBadInputRefused(dir, c.args(dir), c, f.storeDigest, check);
   });
 });
 
@@ -626,7 +567,7 @@ describe('link list and lineage only read the ledger', () => {
 
 describe('bundle --lineage carries the records upstream, and verify-bundle prints them (SPEC §17.7, §18)', () => {
   it('bundles resnet with everything it was made from as of the checkpoint, and verifies it offline', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     const owner = ['--ledger', dir, '--key', f.ownerKey];
     const lineage = JSON.parse(ok(await runCli(['--ledger', dir, '--json', 'lineage', 'resnet']))) as LineageJson;
     const bundle = JSON.parse(ok(await runCli([...owner, 'bundle', 'resnet', '--lineage']))) as { upstream: string[] };

@@ -13,7 +13,7 @@ import { toHex } from '../src/bytes.js';
 import { encodeCanonical } from '../src/codec/canonical.js';
 import { Ledger, type AppendResult, type Direction, type Lineage, type LineageEdge, type Link, type Relation } from '../src/index.js';
 import { ownerKey } from './helpers/events.js';
-import { editIndexes, seqKey } from './helpers/raw-store.js';
+import { dumpLinkIndexes, seqKey } from './helpers/raw-store.js';
 import { withTempDir } from './helpers/tmp.js';
 
 const IDS = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
@@ -221,14 +221,6 @@ function expectedLinkEntries(reference: Reference): string[] {
     }
   }
   return lines.sort();
-}
-
-async function dumpLinkIndexes(dir: string): Promise<string[]> {
-  return editIndexes(dir, async (ix) => {
-    const lines: string[] = [];
-    for (const name of ['lu', 'ld'] as const) for await (const [key, value] of ix[name].iterator()) lines.push(`${name} ${toHex(key)} ${toHex(value)}`);
-    return lines;
-  });
 }
 
 describe('SPEC §19: links and lineage equal a reference walk over the accepted link changes', () => {

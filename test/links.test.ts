@@ -9,68 +9,18 @@
  * closes it, edits the store raw where it says so (test/helpers/raw-store.ts, forge.ts), and reopens it.
  * Codes are asserted, never messages; verify findings are compared as [seq, code] pairs in report order.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.js';
 import { encodeCanonical } from '../src/codec/canonical.js';
 import type { JsonValue } from '../src/event/event.js';
-import { Ledger, type AppendResult, type Link, type LineageEdge } from '../src/index.js';
+import { Ledger, type Link, type LineageEdge } from '../src/index.js';
 import { ownerKey } from './helpers/events.js';
 import { appendForged } from './helpers/forge.js';
-import { editIndexes, seqKey, type RawIndexes } from './helpers/raw-store.js';
+import { dumpLinkIndexes, editIndexes, seqKey, type RawIndexes } from './helpers/raw-store.js';
 import { withTempDir } from './helpers/tmp.js';
+import { createOptions, dumpStore, findings, outcomes, template, withOpen } from './helpers/ledgers.js';
 import { codeOf } from './helpers/codes.js';
-
-const T = 1_800_000_000_000;
-
-/** How every ledger here is created: by the owner, unsynced, with a clock one second per call. */
-function createOptions() {
-  let tick = 0;
-  return { key: ownerKey, sync: false, clock: () => T + 1000 * tick++ } as const;
-}
-
-/** Opens `dir`, runs `use`, and always closes it; the clock is an hour after T, past every event. */
-async function withOpen<R>(dir: string, use: (ledger: Ledger) => Promise<R>): Promise<R> {
-  const ledger = await Ledger.open(dir, { key: ownerKey, sync: false, clock: () => T + 3_600_000 });
-  try {
-    return await use(ledger);
-  } finally {
-    await ledger.close();
-  }
-}
-
-/** Every key and value of every sublevel (log, meta, each index), as hex lines: the whole LevelDB, raw. */
-async function dumpStore(dir: string): Promise<string[]> {
-  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
-  try {
-    const lines: string[] = [];
-    for await (const [key, value] of db.iterator()) lines.push(`${toHex(key)} ${toHex(value)}`);
-    return lines;
-  } finally {
-    await db.close();
-  }
-}
-
-/** The `lu` and `ld` entries, as hex lines. */
-async function dumpLinkIndexes(dir: string): Promise<string[]> {
-  return editIndexes(dir, async (ix) => {
-    const lines: string[] = [];
-    for (const name of ['lu', 'ld'] as const) for await (const [key, value] of ix[name].iterator()) lines.push(`${name} ${toHex(key)} ${toHex(value)}`);
-    return lines;
-  });
-}
-
-/** What verify finds, as [seq, code] pairs in report order (messages are not a contract). */
-async function findings(dir: string): Promise<{ ok: boolean; failures: [number | null, string][] }> {
-  return withOpen(dir, async (ledger) => {
-    const report = await ledger.verify();
-    return { ok: report.ok, failures: report.failures.map((f) => [f.seq, f.code]) };
-  });
-}
 
 const text = new TextEncoder();
 const DEPENDENT_IS_TO = new Set(['generated', 'memberOf']);
@@ -90,26 +40,6 @@ function linkKey(index: 'lu' | 'ld', link: Link, seq: number): Uint8Array {
 }
 
 const edge = (link: Link, addedSeq: number): LineageEdge => ({ ...link, addedSeq });
-
-/** A ledger built once per describe (`build`), copied fresh for each test. */
-function template(build: (dir: string) => Promise<void>) {
-  let root = '';
-  let source = '';
-  let copies = 0;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'provledger-links-'));
-    source = join(root, 'template');
-    await build(source);
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
-  return async (): Promise<string> => {
-    const dir = join(root, `copy-${copies++}`);
-    await cp(source, dir, { recursive: true });
-    return dir;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // The rules ledger: records of every kind the rules name, and links that make chains to close cycles with.
@@ -290,12 +220,6 @@ async function withGroupLedger(use: (ledger: Ledger, head: number) => Promise<vo
       await ledger.close();
     }
   });
-}
-
-/** Settles every promise; each outcome as the seq written or the code refused with. */
-async function outcomes(promises: readonly Promise<AppendResult>[]): Promise<(number | string)[]> {
-  const settled = await Promise.allSettled(promises);
-  return settled.map((s) => (s.status === 'fulfilled' ? s.value.seq : ((s.reason as { code?: string }).code ?? String(s.reason))));
 }
 
 describe('SPEC §19.2, §6.3: within one commit group each change is decided after the ones before it', () => {

@@ -17,30 +17,19 @@
  *   15 run old-run started (no inputs)  16 old-run finished COMPLETED
  * Every case that writes, or must show that it did not, runs on its own copy.
  */
-import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { Level } from 'level';
+import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestPaths } from '../dist/artifacts/digest.js';
 import { Ledger, SigningKey } from '../dist/index.js';
 import { parseInput } from '../src/cli/ml-commands.js';
-import { assertBuilt, expectRefusal, HEX64, makeLedger, parseSeqHash, runCli, type RunResult } from './helpers/cli.js';
+import { assertBuilt, expectRefusal, HEX64, jsonLines, makeLedger, ok, parseSeqHash, runCli } from './helpers/cli.js';
+import { expectBadInputRefused, type BadInput as SharedBadInput } from './helpers/cli-fixture.js';
+import { manifestOf, sha256, writeTree } from './helpers/content.js';
+import { FILES, writeMlFixture } from './helpers/ml-fixture.js';
+import { storeDigest } from './helpers/raw-store.js';
 
 const HEAD_SEQ = 16;
-
-const FILES: Record<string, string> = {
-  'mnist/train-images.idx': 'train images\n',
-  'mnist/train-labels.idx': 'train labels\n',
-  'mnist/t10k-images.idx': 'test images\n',
-  'mnist/t10k-labels.idx': '',
-  'cifar.bin': 'cifar-10 bytes',
-  'base.pt': 'base weights',
-  'resnet.pt': 'resnet weights',
-  'train.py': 'print("train")\n',
-  'cfg.yaml': 'lr: 0.0003\n',
-  'gone.csv': 'a,b\n',
-};
 
 /** `record show --json` (SPEC §13). */
 interface RecordJson {
@@ -80,23 +69,6 @@ let f: Fixture;
 let cleanup: (() => Promise<void>) | undefined;
 let copies = 0;
 
-const sha256 = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
-async function writeTree(root: string, files: Record<string, string>): Promise<void> {
-  for (const [path, bytes] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), bytes);
-  }
-}
-
-/** The manifest of SPEC §21.2: members sorted by UTF-8 path bytes; its digest is the SHA-256 of the `sha256sum` lines. */
-function manifestOf(files: Record<string, string>): { sha256: string; size: number; members: { path: string; sha256: string; size: number }[] } {
-  const members = Object.entries(files)
-    .map(([path, bytes]) => ({ path, sha256: sha256(bytes), size: Buffer.byteLength(bytes) }))
-    .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
-  return { sha256: sha256(members.map((m) => `${m.sha256}  ${m.path}\n`).join('')), size: members.reduce((sum, m) => sum + m.size, 0), members };
-}
-
 const MNIST_TREE = Object.fromEntries(Object.entries(FILES).filter(([path]) => path.startsWith('mnist/')).map(([path, bytes]) => [path.slice('mnist/'.length), bytes]));
 
 beforeAll(async () => {
@@ -107,26 +79,7 @@ beforeAll(async () => {
   await writeTree(files, FILES);
   const ledger = await Ledger.open(made.dir, { key: SigningKey.fromPem(await readFile(made.keyPath, 'utf8')) });
   try {
-    const add = async (kind: 'dataset' | 'model' | 'software' | 'config', name: string, path: string, license?: string) =>
-      ledger.artifacts.add({ kind, name, license, content: await digestPaths([join(files, path)]) });
-    await add('dataset', 'mnist', 'mnist', 'CC-BY-SA-3.0');
-    await add('dataset', 'cifar', 'cifar.bin', 'MIT');
-    await add('model', 'base', 'base.pt');
-    await add('model', 'resnet', 'resnet.pt');
-    await add('software', 'train.py', 'train.py');
-    await add('config', 'cfg', 'cfg.yaml');
-    await add('dataset', 'gone', 'gone.csv');
-    await ledger.records.delete('gone');
-    const inputs = [
-      { id: 'mnist', role: 'train', split: 'train' },
-      { id: 'cifar', role: 'validation' },
-      { id: 'base', role: 'base-model' },
-      { id: 'train.py', role: 'code' },
-      { id: 'cfg', role: 'config' },
-    ] as const;
-    await ledger.runs.start({ kind: 'train', name: 'train resnet', id: 'train-1', inputs, parameters: { lr: 0.0003 } });
-    await ledger.runs.start({ kind: 'evaluate', name: 'an old run', id: 'old-run' });
-    await ledger.runs.finish('old-run', { status: 'completed' });
+    await writeMlFixture(ledger, files, digestPaths);
     expect((await ledger.head())!.seq).toBe(HEAD_SEQ);
   } finally {
     await ledger.close();
@@ -140,30 +93,6 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-/** `count:sha256` over every key and value in the store, read raw (LevelDB rewrites LOG/MANIFEST on open). */
-async function storeDigest(dir: string): Promise<string> {
-  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false });
-  await db.open();
-  const hash = createHash('sha256');
-  let count = 0;
-  try {
-    for await (const [key, value] of db.iterator()) {
-      for (const bytes of [key, value]) hash.update(`${bytes.length}:`).update(bytes);
-      count++;
-    }
-  } finally {
-    await db.close();
-  }
-  return `${count}:${hash.digest('hex')}`;
-}
-
-/** Every file of a directory with its SHA-256: what "the command did not even open the ledger" looks like. */
-async function filesOf(dir: string): Promise<Record<string, string>> {
-  const found: Record<string, string> = {};
-  for (const name of (await readdir(dir)).sort()) found[name] = sha256(await readFile(join(dir, name)));
-  return found;
-}
-
 /** A fresh copy of the ledger as beforeAll left it, and its own scratch directory for files. */
 async function copyOfLedger(): Promise<{ dir: string; scratch: string }> {
   const parent = await mkdtemp(join(f.root, `copy-${copies++}-`));
@@ -173,14 +102,6 @@ async function copyOfLedger(): Promise<{ dir: string; scratch: string }> {
   await mkdir(scratch);
   return { dir, scratch };
 }
-
-/** The stdout of a command that must succeed, with nothing on stderr. */
-function ok(result: RunResult, check = expect): string {
-  check({ exit: result.code, stderr: result.stderr }).toEqual({ exit: 0, stderr: '' });
-  return result.stdout;
-}
-
-const jsonLines = <T>(stdout: string): T[] => (stdout === '' ? [] : stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as T));
 
 /** Commands against one ledger directory: as the owner (writes) or without a key (reads). */
 function cli(dir: string) {
@@ -399,14 +320,8 @@ describe('run finish records the end, merges metrics and links each output `gene
 // ---------------------------------------------------------------------------------------------------------
 // Refusals (SPEC §10.2, §21)
 
-/** A refused command: its arguments, the code it must give, and whether it may open the ledger. */
-interface BadInput {
-  readonly name: string;
-  readonly args: (dir: string, scratch: string) => string[];
-  readonly code: string;
-  /** False when the flags alone are wrong (SPEC §10.2): the ledger's files must not change at all. */
-  readonly opens: boolean;
-}
+/** A refused command here also gets a scratch directory for files. */
+type BadInput = SharedBadInput<[dir: string, scratch: string]>;
 
 const owner = (dir: string) => ['--ledger', dir, '--key', f.ownerKey];
 const artifact = (...rest: string[]) => (dir: string) => [...owner(dir), 'artifact', 'add', ...rest.map(inFiles)];
@@ -471,11 +386,7 @@ const BAD_INPUT: readonly BadInput[] = [
 describe('bad artifact and run input is refused with exit 2 and one coded line, the store unchanged (SPEC §10.2, §21)', () => {
   it.concurrent.for(BAD_INPUT)('$name → $code', async (c, { expect: check }) => {
     const { dir, scratch } = await copyOfLedger();
-    const files = await filesOf(dir);
-    const result = await runCli(c.args(dir, scratch));
-    expectRefusal(result, 2, c.code, check);
-    if (!c.opens) check(await filesOf(dir), 'the ledger directory changed: was it opened before the flags were checked?').toEqual(files);
-    check(await storeDigest(dir)).toBe(f.storeDigest);
+    await expectBadInputRefused(dir, c.args(dir, scratch), c, f.storeDigest, check);
   });
 });
 

@@ -17,21 +17,20 @@
  *      base (base-model), train.py (code), cfg (config)
  *   15 run old-run started (no inputs)  16 old-run finished COMPLETED
  */
-import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestPaths } from '../src/artifacts/digest.js';
-import { toHex } from '../src/bytes.js';
 import { Ledger, type ArtifactContent, type LedgerEvent, type RunFinish, type RunStart } from '../src/index.js';
 import { codeOf } from './helpers/codes.js';
 import { ownerKey } from './helpers/events.js';
 import { withTempDir } from './helpers/tmp.js';
+import { manifestOf, sha256, writeTree } from './helpers/content.js';
+import { dumpStore, T, withOpen } from './helpers/ledgers.js';
+import { FILES, writeMlFixture } from './helpers/ml-fixture.js';
 
-const T = 1_800_000_000_000;
 const HEAD_SEQ = 16;
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -44,65 +43,14 @@ class TestClock {
 // ---------------------------------------------------------------------------------------------------------
 // Files and digests, written out from SPEC §21.2 without src.
 
-/** The files of the fixture, by path under the files directory. */
-const FILES: Record<string, string> = {
-  'mnist/train-images.idx': 'train images\n',
-  'mnist/train-labels.idx': 'train labels\n',
-  'mnist/t10k-images.idx': 'test images\n',
-  'mnist/t10k-labels.idx': '',
-  'cifar.bin': 'cifar-10 bytes',
-  'base.pt': 'base weights',
-  'resnet.pt': 'resnet weights',
-  'train.py': 'print("train")\n',
-  'cfg.yaml': 'lr: 0.0003\n',
-  'gone.csv': 'a,b\n',
-};
-
-const sha256 = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
-async function writeTree(root: string, files: Record<string, string | Uint8Array>): Promise<void> {
-  for (const [path, bytes] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), bytes);
-  }
-}
-
-/** The manifest of §21.2: members sorted by the UTF-8 bytes of their paths; its digest is the SHA-256 of the `sha256sum` lines. */
-function manifestOf(files: Record<string, string>): { sha256: string; size: number; members: { path: string; sha256: string; size: number }[] } {
-  const members = Object.entries(files)
-    .map(([path, bytes]) => ({ path, sha256: sha256(bytes), size: Buffer.byteLength(bytes) }))
-    .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
-  const text = members.map((m) => `${m.sha256}  ${m.path}\n`).join('');
-  return { sha256: sha256(text), size: members.reduce((sum, m) => sum + m.size, 0), members };
-}
-
 /** Content made up by the test (not hashed from disk): a different digest for each `n`. */
 const contentNo = (n: number): ArtifactContent => ({ sha256: sha256(`content ${n}`), size: n });
 
 // ---------------------------------------------------------------------------------------------------------
 // Ledgers.
 
-async function withOpen<R>(dir: string, clock: TestClock, use: (ledger: Ledger) => Promise<R>): Promise<R> {
-  const ledger = await Ledger.open(dir, { key: ownerKey, sync: false, clock: clock.read });
-  try {
-    return await use(ledger);
-  } finally {
-    await ledger.close();
-  }
-}
-
-/** Every key and value of the LevelDB (log, meta, every index), as hex lines: the whole store, raw. */
-async function dumpStore(dir: string): Promise<string[]> {
-  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', createIfMissing: false });
-  await db.open();
-  try {
-    const lines: string[] = [];
-    for await (const [key, value] of db.iterator()) lines.push(`${toHex(key)} ${toHex(value)}`);
-    return lines;
-  } finally {
-    await db.close();
-  }
-}
+/** Opens `dir` with the owner's key on the test's `clock`, runs `use`, and always closes it. */
+const withClock = <R>(dir: string, clock: TestClock, use: (ledger: Ledger) => Promise<R>): Promise<R> => withOpen(dir, use, ownerKey, clock.read);
 
 /**
  * Runs `attempt` on the closed ledger at `dir` and returns the code it was refused with; fails the test unless
@@ -110,7 +58,7 @@ async function dumpStore(dir: string): Promise<string[]> {
  */
 async function refusal(dir: string, clock: TestClock, attempt: (ledger: Ledger) => Promise<unknown>): Promise<string> {
   const before = await dumpStore(dir);
-  const code = await withOpen(dir, clock, (ledger) => codeOf(() => attempt(ledger)));
+  const code = await withClock(dir, clock, (ledger) => codeOf(() => attempt(ledger)));
   expect(await dumpStore(dir), `refused with ${code}, yet the store changed`).toEqual(before);
   return code;
 }
@@ -126,14 +74,6 @@ async function changesFrom(ledger: Ledger, from: number): Promise<[string, unkno
   return (await eventsFrom(ledger, from)).map((e) => [e.type, e.payload]);
 }
 
-const TRAIN_1_INPUTS = [
-  { id: 'mnist', role: 'train', split: 'train' },
-  { id: 'cifar', role: 'validation' },
-  { id: 'base', role: 'base-model' },
-  { id: 'train.py', role: 'code' },
-  { id: 'cfg', role: 'config' },
-] as const satisfies RunStart['inputs'];
-
 let root = '';
 let files = '';
 let pristine = '';
@@ -147,19 +87,7 @@ beforeAll(async () => {
   const clock = new TestClock();
   const ledger = await Ledger.create(pristine, { key: ownerKey, sync: false, clock: clock.read });
   try {
-    const add = async (kind: 'dataset' | 'model' | 'software' | 'config', name: string, path: string, license?: string) =>
-      ledger.artifacts.add({ kind, name, license, content: await digestPaths([join(files, path)]) });
-    await add('dataset', 'mnist', 'mnist', 'CC-BY-SA-3.0');
-    await add('dataset', 'cifar', 'cifar.bin', 'MIT');
-    await add('model', 'base', 'base.pt');
-    await add('model', 'resnet', 'resnet.pt');
-    await add('software', 'train.py', 'train.py');
-    await add('config', 'cfg', 'cfg.yaml');
-    await add('dataset', 'gone', 'gone.csv');
-    await ledger.records.delete('gone');
-    await ledger.runs.start({ kind: 'train', name: 'train resnet', id: 'train-1', inputs: TRAIN_1_INPUTS, parameters: { lr: 0.0003 } });
-    await ledger.runs.start({ kind: 'evaluate', name: 'an old run', id: 'old-run' });
-    await ledger.runs.finish('old-run', { status: 'completed' });
+    await writeMlFixture(ledger, files, digestPaths);
     expect((await ledger.head())!.seq).toBe(HEAD_SEQ);
   } finally {
     await ledger.close();
@@ -277,7 +205,7 @@ describe('the same content again writes nothing and says unchanged (SPEC §21.2)
     const { dir, clock } = await copyOfLedger();
     const content = await digestPaths([join(files, 'mnist')]);
     const before = await dumpStore(dir);
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       expect(await ledger.artifacts.add({ kind: 'dataset', name: 'mnist', content })).toStrictEqual({ id: 'mnist', version: 1, unchanged: true });
       expect((await ledger.head())!.seq).toBe(HEAD_SEQ);
     });
@@ -286,10 +214,10 @@ describe('the same content again writes nothing and says unchanged (SPEC §21.2)
 
   it('also after fields were added with patch, and with the same licence in another spelling', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, (ledger) => ledger.records.patch('cifar', { labels: { team: 'vision' }, description: 'tiny images' }));
+    await withClock(dir, clock, (ledger) => ledger.records.patch('cifar', { labels: { team: 'vision' }, description: 'tiny images' }));
     const content = await digestPaths([join(files, 'cifar.bin')]);
     const before = await dumpStore(dir);
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       expect(await ledger.artifacts.add({ kind: 'dataset', name: 'cifar', license: 'mit', content })).toStrictEqual({ id: 'cifar', version: 2, unchanged: true });
       expect(await ledger.artifacts.add({ kind: 'dataset', name: 'cifar', content })).toStrictEqual({ id: 'cifar', version: 2, unchanged: true });
     });
@@ -298,7 +226,7 @@ describe('the same content again writes nothing and says unchanged (SPEC §21.2)
 
   it('two adds of the same new content in one commit group: one creates, the other sees it and is unchanged', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       const results = await Promise.all([1, 2].map(() => ledger.artifacts.add({ kind: 'evaluation', name: 'eval-1', content: contentNo(7) })));
       expect(results.map((r) => r.unchanged).sort()).toEqual([false, true]);
       expect(results.map((r) => r.version)).toEqual([1, 1]);
@@ -310,7 +238,7 @@ describe('the same content again writes nothing and says unchanged (SPEC §21.2)
 describe('changed content writes the next version with the new digest, keeping every other field (SPEC §21.2)', () => {
   it('labels, description and licence set between versions stay; members follow the new content', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       await ledger.records.patch('mnist', { labels: { team: 'vision' }, description: 'handwritten digits', properties: { source: 'yann.lecun.com' } });
       const before = (await ledger.records.get('mnist')).data!;
       const { digest: _digest, size: _size, members: _members, ...kept } = before;
@@ -455,7 +383,7 @@ describe('run start writes a run record in state RUNNING with its parameters and
   it('the body is exactly {name, runKind, state, startedAt, parameters}; the result names the record event', async () => {
     const { dir, clock } = await copyOfLedger();
     clock.now = T + 7_200_000;
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       const parameters = { lr: 0.0003, optimizer: 'adam', nesterov: true, layers: [64, 128], schedule: { warmup: 5 }, seed: null };
       const result = await ledger.runs.start({ kind: 'train', name: 'train resnet-50', id: 'train-2', parameters });
       expect(result).toStrictEqual({ id: 'train-2', seq: HEAD_SEQ + 1, hash: expect.stringMatching(HEX64) });
@@ -467,7 +395,7 @@ describe('run start writes a run record in state RUNNING with its parameters and
 
   it('without an id: "run-" and 16 hex characters; without parameters: no parameters field', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       const { id } = await ledger.runs.start({ kind: 'preprocess', name: 'clean' });
       expect(id).toMatch(/^run-[0-9a-f]{16}$/);
       expect((await ledger.records.get(id)).data).toStrictEqual({ name: 'clean', runKind: 'preprocess', state: 'RUNNING', startedAt: clock.now });
@@ -478,7 +406,7 @@ describe('run start writes a run record in state RUNNING with its parameters and
 describe('run start links each input `used`, with its role (default other) and split, in one atomic request (SPEC §21.3, §6.3)', () => {
   it('the record event and one link event per input, consecutive and in input order; lineage of the run shows the inputs', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       const inputs = [{ id: 'mnist', role: 'train', split: '2026-11' }, { id: 'cifar' }, { id: 'mnist', role: 'test', split: 't10k' }, { id: 'train-1' }] as const;
       await ledger.runs.start({ kind: 'evaluate', name: 'eval', id: 'eval-run', inputs });
       const changes = await changesFrom(ledger, HEAD_SEQ + 1);
@@ -503,7 +431,7 @@ describe('run start links each input `used`, with its role (default other) and s
 
   it('runs started at the same time (one commit group) each get consecutive events; a refused one writes nothing', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       const start = (id: string, inputs: RunStart['inputs']) => ledger.runs.start({ kind: 'train', name: id, id, inputs });
       const outcomes = await Promise.allSettled([
         start('r-a', [{ id: 'mnist', role: 'train' }, { id: 'cifar' }]),
@@ -554,7 +482,7 @@ describe('a refused run start writes nothing at all, not even the run record (SP
   it('after a refusal the id is still free: the same run then starts at version 1', async () => {
     const { dir, clock } = await copyOfLedger();
     expect(await refusal(dir, clock, start({ inputs: [...good, { id: 'nope' }] }))).toBe('RECORD_NOT_FOUND');
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       // SPEC §21.3: the result names the last link (record at HEAD_SEQ + 1, its two `used` links after it).
       expect(await start({})(ledger)).toMatchObject({ id: 'r-new', seq: HEAD_SEQ + 3 });
       expect(await ledger.records.get('r-new')).toMatchObject({ version: 1, seq: HEAD_SEQ + 1 });
@@ -565,7 +493,7 @@ describe('a refused run start writes nothing at all, not even the run record (SP
 describe('run finish writes the run\'s next version and links each output `generated`, in one atomic request (SPEC §21.3)', () => {
   it('completed: state COMPLETED, endedAt from the clock, metrics merged into those it had; then what data trained the model', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       // Metrics recorded while the run was going (an ordinary patch), then more at the end.
       await ledger.records.patch('train-1', { metrics: { loss: 0.7, top1: 0.5 } });
       const before = (await ledger.records.get('train-1')).data!;
@@ -593,7 +521,7 @@ describe('run finish writes the run\'s next version and links each output `gener
 
   it('failed, with several outputs and no metrics: state FAILED, no metrics field; the links follow the record event', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       await ledger.artifacts.add({ kind: 'model', name: 'ckpt-1', content: contentNo(1) });
       await ledger.artifacts.add({ kind: 'evaluation', name: 'partial', content: contentNo(2) });
       const before = (await ledger.records.get('train-1')).data!;
@@ -638,7 +566,7 @@ describe('a refused run finish writes nothing: a run finishes once, outputs must
   it('finishing twice: the second is RUN_FINISHED and writes nothing; a refused finish leaves the run RUNNING, so it can finish later', async () => {
     const { dir, clock } = await copyOfLedger();
     expect(await refusal(dir, clock, finish('train-1', { outputs: ['resnet', 'cifar'] }))).toBe('LINK_CYCLE');
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       expect((await ledger.records.get('train-1')).data).toMatchObject({ state: 'RUNNING' });
       await ledger.runs.finish('train-1', { status: 'completed', outputs: ['resnet'] });
     });
@@ -648,7 +576,7 @@ describe('a refused run finish writes nothing: a run finishes once, outputs must
 
   it('an output the run depends on through other records (train-1 used cfg, cfg derivedFrom up): LINK_CYCLE', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       await ledger.artifacts.add({ kind: 'dataset', name: 'up', content: contentNo(9) });
       await ledger.links.add({ from: 'cfg', to: 'up', rel: 'derivedFrom' });
     });
@@ -657,7 +585,7 @@ describe('a refused run finish writes nothing: a run finishes once, outputs must
 
   it('a deleted run cannot finish: RECORD_DELETED, as for any write to a deleted record', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, (ledger) => ledger.records.delete('train-1'));
+    await withClock(dir, clock, (ledger) => ledger.records.delete('train-1'));
     expect(await refusal(dir, clock, finish('train-1', { outputs: [] }))).toBe('RECORD_DELETED');
   });
 });
@@ -667,7 +595,7 @@ describe('a refused run finish writes nothing: a run finishes once, outputs must
 describe('verify is ok after artifacts and runs, and rebuild re-derives the same store (SPEC §12.5)', () => {
   it('a whole pipeline: data, code, config → train → model → evaluate → results; verify, rebuild, verify', async () => {
     const { dir, clock } = await copyOfLedger();
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       await ledger.runs.finish('train-1', { status: 'completed', outputs: ['resnet'], metrics: { loss: 0.1 } });
       const evaluation = await ledger.runs.start({ kind: 'evaluate', name: 'evaluate resnet', inputs: [{ id: 'resnet', role: 'eval' }, { id: 'mnist', role: 'test', split: 't10k' }] });
       await ledger.artifacts.add({ kind: 'evaluation', name: 'results', license: 'cc-by-4.0', content: contentNo(3) });
@@ -679,7 +607,7 @@ describe('verify is ok after artifacts and runs, and rebuild re-derives the same
       expect(datasets.nodes.map((n) => n.id).sort()).toEqual(['cifar', 'mnist', 'results']);
     });
     const before = await dumpStore(dir);
-    await withOpen(dir, clock, async (ledger) => {
+    await withClock(dir, clock, async (ledger) => {
       await ledger.rebuild();
       expect((await ledger.verify()).failures).toEqual([]);
     });

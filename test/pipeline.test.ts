@@ -19,24 +19,16 @@
  *   24 mnist v2 (data/2026-11: train-labels.idx changed, corrections.csv added; adding it again writes nothing)
  *   25 mnist version 1 invalidated
  */
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, collect, makeLedger, makeTempDir, parseSeqHash, REPO_ROOT, runCli, sleep, startNode, type RunResult } from './helpers/cli.js';
+import { manifestDigest, sha256, type Member } from './helpers/content.js';
 
 const PIPELINE = join(REPO_ROOT, 'fixtures', 'mnist-pipeline');
 const BEFORE_SEQ = 23;
 const HEAD_SEQ = 25;
 const REASON = 'train-labels.idx: two samples have the labels 4 and 9 swapped';
-
-interface Member {
-  path: string;
-  sha256: string;
-  size: number;
-}
-
-const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** The members of a directory (flat: the releases have no subfolders), sorted by path as SPEC §21.2 says. */
 async function membersOf(dir: string): Promise<Member[]> {
@@ -46,9 +38,6 @@ async function membersOf(dir: string): Promise<Member[]> {
     return { path, sha256: sha256(bytes), size: bytes.length };
   }));
 }
-
-/** SPEC §21.2: a directory's digest is the SHA-256 of `sha256sum`'s output for its files, sorted by path. */
-const manifestDigest = (members: readonly Member[]) => sha256(members.map((m) => `${m.sha256}  ${m.path}\n`).join(''));
 
 interface ArtifactJson {
   id: string;

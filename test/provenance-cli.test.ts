@@ -29,35 +29,19 @@
  * Reads run on copies of that ledger (a reader holds the lock, so reads of one copy would queue); every case that
  * writes, or must show that it did not, runs on its own copy.
  */
-import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, SigningKey, type ArtifactContent } from '../dist/index.js';
-import { assertBuilt, expectRefusal, makeLedger, parseSeqHash, runCli, sleep, writeKey, type RunOptions, type RunResult } from './helpers/cli.js';
-import { filesOf, storeDigest } from './helpers/raw-store.js';
+import { assertBuilt, expectRefusal, jsonLines, makeLedger, ok, parseSeqHash, runCli, sleep, type RunResult } from './helpers/cli.js';
+import { cliFixture, copyOfLedger, expectBadInputRefused, readOnCopies, type BadInput, type CliFixture } from './helpers/cli-fixture.js';
+import { file, manifest, member } from './helpers/content.js';
+import { storeDigest } from './helpers/raw-store.js';
 
 const HEAD_SEQ = 35;
 const INVALID_MNIST = 'labels 4 and 9 swapped';
 const INVALID_RESNET = 'trained on the mislabelled mnist';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-interface Member {
-  path: string;
-  sha256: string;
-  size: number;
-}
-
-const member = (path: string, text: string): Member => ({ path, sha256: sha256(text), size: Buffer.byteLength(text) });
-/** SPEC §21.2: a manifest's digest is the SHA-256 of `sha256sum`'s output for its members, sorted by path. */
-const manifest = (members: readonly Member[]): ArtifactContent => ({
-  sha256: sha256(members.map((m) => `${m.sha256}  ${m.path}\n`).join('')),
-  size: members.reduce((total, m) => total + m.size, 0),
-  members,
-});
-const file = (text: string): ArtifactContent => ({ sha256: sha256(text), size: Buffer.byteLength(text) });
-
+// SPEC §21.2 content (test/helpers/content.ts): a manifest's digest is the SHA-256 of `sha256sum`'s output for its members, sorted by path.
 const MNIST_1 = [member('a.png', 'seven'), member('b.png', 'four'), member('c.png', 'nine'), member('labels.csv', 'a,7\nb,4\nc,9\n')];
 const MNIST_2 = [MNIST_1[0]!, member('b.png', 'four, relabelled'), member('d.png', 'one'), MNIST_1[3]!];
 const RELABELLED = [member('r1.csv', 'x,4\n'), member('r2.csv', 'y,9\n')];
@@ -96,24 +80,7 @@ interface LicensesJson {
   findings: { code: string; recordId: string; license: string; message: string; severity: 'conflict' | 'unknown' | 'notice' }[];
 }
 
-interface Fixture {
-  readonly root: string;
-  /** A copy nothing opens: what each case that needs its own ledger copies. */
-  readonly pristine: string;
-  /** Copies the happy-path reads share, round robin. */
-  readonly readers: readonly string[];
-  readonly ownerKey: string;
-  /** A valid key that is no key of the ledger. */
-  readonly strangerKey: string;
-  /** A key path where no file is. */
-  readonly missingKey: string;
-  /** Event times by seq. */
-  readonly timeMs: readonly number[];
-  /** `storeDigest` of the ledger as beforeAll left it. */
-  readonly storeDigest: string;
-}
-
-let f: Fixture;
+let f: CliFixture;
 let cleanup: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
@@ -158,41 +125,15 @@ beforeAll(async () => {
   }
   expect(timeMs[32]! - timeMs[31]!).toBeGreaterThan(1);
 
-  const pristine = join(made.root, 'pristine');
-  await cp(made.dir, pristine, { recursive: true });
-  const readers: string[] = [];
-  for (let i = 0; i < 4; i++) {
-    readers.push(join(made.root, `reader-${i}`));
-    await cp(made.dir, readers[i]!, { recursive: true });
-  }
-  const strangerKey = join(made.root, 'stranger.pem');
-  await writeKey(strangerKey);
-  f = { root: made.root, pristine, readers, ownerKey: made.keyPath, strangerKey, missingKey: join(made.root, 'no-such-key.pem'), timeMs, storeDigest: await storeDigest(pristine) };
+  f = await cliFixture(made, timeMs);
 });
 
 afterAll(async () => {
   await cleanup?.();
 });
 
-/** A fresh copy of the ledger as beforeAll left it, in its own directory. */
-async function copyOfLedger(): Promise<string> {
-  const dir = join(await mkdtemp(join(f.root, 'copy-')), 'ledger');
-  await cp(f.pristine, dir, { recursive: true });
-  return dir;
-}
-
-let nextReader = 0;
 /** Runs a read-only command on one of the reader copies. */
-function read(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const dir = f.readers[nextReader++ % f.readers.length]!;
-  return runCli(['--ledger', dir, ...args], options);
-}
-
-/** The stdout of a command that must succeed, with nothing on stderr. */
-function ok(result: RunResult, check = expect): string {
-  check({ exit: result.code, stderr: result.stderr }).toEqual({ exit: 0, stderr: '' });
-  return result.stdout;
-}
+const read = readOnCopies(() => f.readers);
 
 /** The stdout of `licenses` with a conflict upstream (SPEC §24): exit 1, the report still on stdout, nothing on stderr. */
 function conflict(result: RunResult, check = expect): string {
@@ -202,14 +143,13 @@ function conflict(result: RunResult, check = expect): string {
 }
 
 const lines = (stdout: string) => stdout.trimEnd().split('\n');
-const jsonLines = <T>(stdout: string): T[] => (stdout === '' ? [] : lines(stdout).map((line) => JSON.parse(line) as T));
 const iso = (timeMs: number) => new Date(timeMs).toISOString();
 
 // ---------------------------------------------------------------------------------------------------------
 
 describe('record invalidate writes a signed record.invalidate and prints "invalidated ID[@V] (seq S)"; --json prints {seq, hash} (SPEC §24)', () => {
   it('the whole record, then one version: text and --json name the events appended, whose payloads are exactly what was asked', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     const owner = ['--ledger', dir, '--key', f.ownerKey];
     const text = ok(await runCli([...owner, 'record', 'invalidate', 'faces', '--reason', 'consent withdrawn']));
     expect(text).toBe(`invalidated faces (seq ${HEAD_SEQ + 1})\n`);
@@ -229,7 +169,7 @@ describe('record invalidate writes a signed record.invalidate and prints "invali
   });
 
   it('verify is ok after it, and after `rebuild` re-derives the invalidation index the store is byte for byte the same', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     ok(await runCli(['--ledger', dir, '--key', f.ownerKey, 'record', 'invalidate', 'crawl', '--reason', 'scraped without consent']));
     const verify = async () => JSON.parse(ok(await runCli(['--ledger', dir, '--json', 'verify']))) as { ok: boolean; checked: number; failures: unknown[] };
     expect(await verify()).toMatchObject({ ok: true, checked: HEAD_SEQ + 2, failures: [] });
@@ -312,7 +252,7 @@ describe('impact prints why the root is invalid, then each record downstream ind
   });
 
   it('a reason with a line break cannot break the lines: the text keeps one line per record', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     ok(await runCli(['--ledger', dir, '--key', f.ownerKey, 'record', 'invalidate', 'testset', '--reason', 'leaked\ninto training \u001b[31m(red)']));
     const text = lines(ok(await runCli(['--ledger', dir, 'impact', 'testset'])));
     expect(text).toHaveLength(1 + 2 + 1);
@@ -503,21 +443,12 @@ describe('the read-only commands never load the key (SPEC §10.1: the key is rea
   });
 
   it('record invalidate with the same PROVLEDGER_KEY does read it, and is refused (KEY_INVALID)', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     const result = await runCli(['--ledger', dir, 'record', 'invalidate', 'faces', '--reason', 'x'], { env: { PROVLEDGER_KEY: f.missingKey } });
     expectRefusal(result, 2, 'KEY_INVALID', expect);
     expect(await storeDigest(dir)).toBe(f.storeDigest);
   });
 });
-
-/** A refused command (SPEC §10.2): its arguments, the code it must give, and whether it may open the ledger. */
-interface BadInput {
-  readonly name: string;
-  readonly args: (dir: string) => string[];
-  readonly code: string;
-  /** Whether the command gets as far as opening the ledger: false when the flags alone are wrong (SPEC §10.2). */
-  readonly opens: boolean;
-}
 
 const owner = (dir: string) => ['--ledger', dir, '--key', f.ownerKey];
 const reader = (dir: string) => ['--ledger', dir];
@@ -574,16 +505,12 @@ const BAD_INPUT: readonly BadInput[] = [
 
 describe('bad provenance input is refused with exit 2 and one coded line, the ledger unchanged (SPEC §10.2, §23)', () => {
   it.concurrent.for(BAD_INPUT)('$name → $code', async (c, { expect: check }) => {
-    const dir = await copyOfLedger();
-    const files = await filesOf(dir);
-    const result = await runCli(c.args(dir));
-    expectRefusal(result, 2, c.code, check);
-    if (!c.opens) check(await filesOf(dir), 'the ledger directory changed: was it opened before the flags were checked?').toEqual(files);
-    check(await storeDigest(dir)).toBe(f.storeDigest);
+    const dir = await copyOfLedger(f);
+    await expectBadInputRefused(dir, c.args(dir), c, f.storeDigest, check);
   });
 
   it('ALREADY_INVALID names the earlier reason on one line, even when that reason has a line break', async () => {
-    const dir = await copyOfLedger();
+    const dir = await copyOfLedger(f);
     ok(await runCli(['--ledger', dir, '--key', f.ownerKey, 'record', 'invalidate', 'faces', '--reason', 'consent\nwithdrawn']));
     const digest = await storeDigest(dir);
     expectRefusal(await runCli(['--ledger', dir, '--key', f.ownerKey, 'record', 'invalidate', 'faces', '--reason', 'again']), 2, 'ALREADY_INVALID', expect);

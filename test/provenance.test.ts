@@ -30,88 +30,27 @@
  * So, "→" meaning "depends on": results → eval → {resnet, testset}; resnet → {train, pipeline};
  * train → {mnist, faces, crawl, mixed, relabelled, base, train.py, cfg}.
  */
-import { createHash } from 'node:crypto';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.js';
 import { encodeCanonical } from '../src/codec/canonical.js';
 import type { JsonValue } from '../src/event/event.js';
-import { Ledger, type AppendResult, type ArtifactContent } from '../src/index.js';
+import { Ledger, type ArtifactContent } from '../src/index.js';
 import type { LicensedRecord } from '../src/provenance.js';
 import { codeOf } from './helpers/codes.js';
 import { ownerKey } from './helpers/events.js';
 import { appendForged } from './helpers/forge.js';
 import { editIndexes, seqKey, storeDigest, type RawIndexes } from './helpers/raw-store.js';
 import { withTempDir } from './helpers/tmp.js';
+import { file, manifest, member } from './helpers/content.js';
+import { createOptions, findings, outcomes, template, withOpen } from './helpers/ledgers.js';
 
-const T = 1_800_000_000_000;
 const HEAD_SEQ = 35;
 
-/** How every ledger here is created: by the owner, unsynced, with a clock one second per call. */
-function createOptions() {
-  let tick = 0;
-  return { key: ownerKey, sync: false, clock: () => T + 1000 * tick++ } as const;
-}
-
-/** Opens `dir`, runs `use`, and always closes it; the clock is an hour after T, past every event. */
-async function withOpen<R>(dir: string, use: (ledger: Ledger) => Promise<R>): Promise<R> {
-  const ledger = await Ledger.open(dir, { key: ownerKey, sync: false, clock: () => T + 3_600_000 });
-  try {
-    return await use(ledger);
-  } finally {
-    await ledger.close();
-  }
-}
-
-/** What verify finds, as [seq, code] pairs in report order (messages are not a contract). */
-async function findings(dir: string): Promise<{ ok: boolean; failures: [number | null, string][] }> {
-  return withOpen(dir, async (ledger) => {
-    const report = await ledger.verify();
-    return { ok: report.ok, failures: report.failures.map((f) => [f.seq, f.code]) };
-  });
-}
-
-/** A ledger built once per describe (`build`), copied fresh for each test. */
-function template(build: (dir: string) => Promise<void>) {
-  let root = '';
-  let source = '';
-  let copies = 0;
-  beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'provledger-provenance-'));
-    source = join(root, 'template');
-    await build(source);
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
-  return async (): Promise<string> => {
-    const dir = join(root, `copy-${copies++}`);
-    await cp(source, dir, { recursive: true });
-    return dir;
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------
-// Content, written out from SPEC §21.2 without src: a file's digest is the SHA-256 of its bytes; a manifest's is
-// the SHA-256 of `sha256sum`'s output for its members, sorted by path.
+// Content, written out from SPEC §21.2 without src (test/helpers/content.ts): a file's digest is the SHA-256 of
+// its bytes; a manifest's is the SHA-256 of `sha256sum`'s output for its members, sorted by path.
 // ---------------------------------------------------------------------------------------------------------
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-interface Member {
-  path: string;
-  sha256: string;
-  size: number;
-}
-
-const member = (path: string, text: string, size = Buffer.byteLength(text)): Member => ({ path, sha256: sha256(text), size });
-const manifest = (members: readonly Member[]): ArtifactContent => ({
-  sha256: sha256(members.map((m) => `${m.sha256}  ${m.path}\n`).join('')),
-  size: members.reduce((total, m) => total + m.size, 0),
-  members,
-});
-const file = (text: string): ArtifactContent => ({ sha256: sha256(text), size: Buffer.byteLength(text) });
 
 const MNIST_1 = [member('a.png', 'seven'), member('b.png', 'four'), member('c.png', 'nine'), member('labels.csv', 'a,7\nb,4\nc,9\n')];
 const MNIST_2 = [
@@ -292,12 +231,6 @@ describe('SPEC §23.1: an invalidation the rules refuse fails with its code and 
     expect(await withOpen(dir, (ledger) => ledger.head())).toEqual(before);
   });
 });
-
-/** Settles every promise; each outcome as the seq written or the code refused with. */
-async function outcomes(promises: readonly Promise<AppendResult>[]): Promise<(number | string)[]> {
-  const settled = await Promise.allSettled(promises);
-  return settled.map((s) => (s.status === 'fulfilled' ? s.value.seq : ((s.reason as { code?: string }).code ?? String(s.reason))));
-}
 
 describe('SPEC §23.1, §6.3: within one commit group each invalidation is decided after the requests before it', () => {
   it('a record created earlier in the group may be invalidated, a version of it too', async () => {

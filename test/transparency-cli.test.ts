@@ -15,9 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, SigningKey, noteKeyId } from '../dist/index.js';
 import { SigningKey as NoteSigningKey } from '../src/crypto/keys.js';
 import { addSignature, formatVerifierKey, signNote } from '../src/merkle/checkpoint.js';
-import { assertBuilt, errorCodeOf, expectRefusal, HEX64, makeLedger, makeTempDir, runCli, writeKey, type RunOptions, type RunResult } from './helpers/cli.js';
-import { editStore, seqKey } from './helpers/raw-store.js';
-import { filesOf, storeDigest } from './helpers/raw-store.js';
+import { assertBuilt, errorCodeOf, expectRefusal, HEX64, makeLedger, makeTempDir, ok, runCli, writeKey, type RunOptions, type RunResult } from './helpers/cli.js';
+import { copyOfLedger } from './helpers/cli-fixture.js';
+import { editStore, filesOf, seqKey, storeDigest } from './helpers/raw-store.js';
 
 /**
  * The main ledger (owner = the ledger's key, alice = a writer it adds):
@@ -208,22 +208,11 @@ function breakSignature(note: string): string {
 }
 
 
-/** A fresh copy of the main ledger as beforeAll left it, in its own directory. */
-async function copyOfMain(): Promise<string> {
-  const dir = join(await mkdtemp(join(f.root, 'copy-')), 'ledger');
-  await cp(f.pristine, dir, { recursive: true });
-  return dir;
-}
-
 /** Writes `content` to a new file under the fixture root and returns its path. */
 async function input(name: string, content: string): Promise<string> {
   const path = join(await mkdtemp(join(f.root, 'input-')), name);
   await writeFile(path, content);
   return path;
-}
-
-function expectOk(result: RunResult): void {
-  expect({ exit: result.code, stderr: result.stderr }).toEqual({ exit: 0, stderr: '' });
 }
 
 const reader = (dir = f.main) => ['--ledger', dir];
@@ -235,7 +224,7 @@ const CHECKPOINT_SHAPE = /^(provledger\/[0-9a-f-]{36})\n([1-9][0-9]*)\n([A-Za-z0
 describe('checkpoint signs a C2SP checkpoint of the ledger as it stands (SPEC §17.3)', () => {
   it('prints a signed note: origin provledger/<ledger id>, size, base64 root, chain head line, blank line, "— " signature line', async () => {
     const result = await runCli([...asOwner(), 'checkpoint']);
-    expectOk(result);
+    ok(result);
     const match = CHECKPOINT_SHAPE.exec(result.stdout);
     expect(match, result.stdout).not.toBeNull();
     const [, origin, size, root, head, signature] = match!;
@@ -264,7 +253,7 @@ describe('checkpoint signs a C2SP checkpoint of the ledger as it stands (SPEC §
 describe('prove SEQ writes an inclusion proof of one event against a checkpoint (SPEC §17.4)', () => {
   it('with --checkpoint: a tlog-proof with the event, its index, the audit path and the checkpoint verbatim', async () => {
     const result = await runCli([...reader(), 'prove', String(PROVED), '--checkpoint', f.file.current]);
-    expectOk(result);
+    ok(result);
     expect(result.stdout).toBe(f.text.proof);
     const lines = result.stdout.split('\n');
     expect(lines.slice(0, 3).map((line) => line.replace(/ .*/, ''))).toEqual(['c2sp.org/tlog-proof@v1', 'extra', 'index']);
@@ -277,13 +266,13 @@ describe('prove SEQ writes an inclusion proof of one event against a checkpoint 
 
   it('without --checkpoint it signs one now with --key: the same proof as against a checkpoint made now', async () => {
     const result = await runCli([...asOwner(), 'prove', String(PROVED)]);
-    expectOk(result);
+    ok(result);
     expect(result.stdout).toBe(f.text.proof);
   });
 
   it('--out writes the proof to a new file and nothing to stdout', async () => {
     const out = join(await mkdtemp(join(f.root, 'out-')), 'event.proof');
-    expectOk(await runCli([...reader(), 'prove', String(PROVED), '--checkpoint', f.file.current, '--out', out]));
+    ok(await runCli([...reader(), 'prove', String(PROVED), '--checkpoint', f.file.current, '--out', out]));
     expect(await readFile(out, 'utf8')).toBe(f.text.proof);
   });
 });
@@ -291,7 +280,7 @@ describe('prove SEQ writes an inclusion proof of one event against a checkpoint 
 describe('verify-proof checks an inclusion proof offline, trusting only the keys given (SPEC §17.6)', () => {
   it('prints "ok: event N (type, hash, signed by author, time) is in ORIGIN at size S (checkpoint signed by KEY)"', async () => {
     const result = await runCli(['verify-proof', f.file.proof, '--trusted-key', f.ownerHex]);
-    expectOk(result);
+    ok(result);
     expect(result.stdout).toMatch(
       new RegExp(`^ok: event ${PROVED} \\(record\\.update, ${f.hashes[PROVED]}, signed by ${f.aliceHex}, \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\) is in ${f.origin} at size ${SIZE.current} \\(checkpoint signed by ${f.ownerHex}\\)\\n$`),
     );
@@ -299,7 +288,7 @@ describe('verify-proof checks an inclusion proof offline, trusting only the keys
 
   it('--json prints {ok, kind, origin, size, root, index, event, signedBy}', async () => {
     const result = await runCli(['--json', 'verify-proof', f.file.proof, '--trusted-key', f.ownerHex]);
-    expectOk(result);
+    ok(result);
     const report = JSON.parse(result.stdout) as Record<string, unknown> & { event: Record<string, unknown> };
     expect(Object.keys(report).sort()).toEqual(['event', 'index', 'kind', 'ok', 'origin', 'root', 'signedBy', 'size']);
     expect(report).toMatchObject({ ok: true, kind: 'inclusion', origin: f.origin, size: SIZE.current, index: PROVED, signedBy: [f.ownerHex] });
@@ -309,18 +298,18 @@ describe('verify-proof checks an inclusion proof offline, trusting only the keys
 
   it('takes the trusted key as a verifier key NAME+ID+BASE64 named for the checkpoint origin', async () => {
     const result = await runCli(['verify-proof', f.file.proof, '--trusted-key', f.ownerVerifierKey]);
-    expectOk(result);
+    ok(result);
     expect(result.stdout).toMatch(/^ok: event 3 /);
   });
 
   it('--trusted-key is repeatable: one trusted signer among keys that did not sign is enough', async () => {
     const result = await runCli(['--json', 'verify-proof', f.file.proof, '--trusted-key', f.strangerHex, '--trusted-key', f.ownerVerifierKey]);
-    expectOk(result);
+    ok(result);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, signedBy: [f.ownerHex] });
   });
 
   it('--checkpoint: a proof against the very checkpoint the verifier holds passes', async () => {
-    expectOk(await runCli(['verify-proof', f.file.proof, '--checkpoint', f.file.current, '--trusted-key', f.ownerHex]));
+    ok(await runCli(['verify-proof', f.file.proof, '--checkpoint', f.file.current, '--trusted-key', f.ownerHex]));
   });
 
   it('a witness cosignature is trusted under the name it signed with: its verifier key, not its bare hex', async () => {
@@ -328,7 +317,7 @@ describe('verify-proof checks an inclusion proof offline, trusting only the keys
       runCli(['--json', 'verify-proof', f.file.witnessedProof, '--trusted-key', f.witnessVerifierKey]),
       runCli(['verify-proof', f.file.witnessedProof, '--trusted-key', f.witnessHex]),
     ]);
-    expectOk(byVerifierKey);
+    ok(byVerifierKey);
     expect(JSON.parse(byVerifierKey.stdout)).toMatchObject({ ok: true, signedBy: [f.witnessHex] });
     // A bare hex key is taken under the checkpoint's origin, and the witness did not sign under that name.
     expectRefusal(byHex, 1, 'UNTRUSTED_CHECKPOINT', expect);
@@ -338,7 +327,7 @@ describe('verify-proof checks an inclusion proof offline, trusting only the keys
 describe('prove --from OLD --to NEW writes a consistency proof, and verify-proof checks it (SPEC §17.4, §17.6)', () => {
   it('prove prints the consistency proof: its header, the hashes, a blank line, then both checkpoints verbatim', async () => {
     const result = await runCli([...reader(), 'prove', '--from', f.file.old, '--to', f.file.current]);
-    expectOk(result);
+    ok(result);
     expect(result.stdout).toBe(f.text.consistency);
     expect(result.stdout.startsWith('provledger/tlog-consistency@v1\n')).toBe(true);
     expect(result.stdout.endsWith(`\n\n${f.text.old}\n${f.text.current}`)).toBe(true);
@@ -346,13 +335,13 @@ describe('prove --from OLD --to NEW writes a consistency proof, and verify-proof
 
   it('verify-proof prints "ok: ORIGIN at size NEW extends its state at size OLD"', async () => {
     const result = await runCli(['verify-proof', f.file.consistency, '--trusted-key', f.ownerHex]);
-    expectOk(result);
+    ok(result);
     expect(result.stdout).toBe(`ok: ${f.origin} at size ${SIZE.current} extends its state at size ${SIZE.old} (checkpoints signed by ${f.ownerHex})\n`);
   });
 
   it('verify-proof --json prints {ok, kind: "consistency", origin, oldSize, newSize, oldRoot, newRoot, signedBy}', async () => {
     const result = await runCli(['--json', 'verify-proof', f.file.consistency, '--trusted-key', f.ownerVerifierKey]);
-    expectOk(result);
+    ok(result);
     const rootOf = (note: string) => Buffer.from(note.split('\n')[2]!, 'base64').toString('hex');
     expect(JSON.parse(result.stdout)).toEqual({
       ok: true,
@@ -374,7 +363,7 @@ describe('verify --checkpoint passes while the ledger still holds what the check
       runCli([...reader(), '--json', 'verify', '--checkpoint', f.file.old]),
     ]);
     for (const result of [current, old]) {
-      expectOk(result);
+      ok(result);
       expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, checked: SIZE.current, failures: [] });
     }
   });
@@ -382,7 +371,7 @@ describe('verify --checkpoint passes while the ledger still holds what the check
   it('a checkpoint signed by another key is refused (exit 2, CHECKPOINT_UNTRUSTED) unless --trusted-key names that key', async () => {
     const untrusted = await runCli([...reader(), 'verify', '--checkpoint', f.file.witnessOnly]);
     expectRefusal(untrusted, 2, 'CHECKPOINT_UNTRUSTED', expect);
-    expectOk(await runCli([...reader(), 'verify', '--checkpoint', f.file.witnessOnly, '--trusted-key', f.witnessHex]));
+    ok(await runCli([...reader(), 'verify', '--checkpoint', f.file.witnessOnly, '--trusted-key', f.witnessHex]));
   });
 });
 
@@ -392,7 +381,7 @@ describe('bundle and verify-bundle: one record\'s history, proved offline (SPEC 
   it('bundle prints the bundle (the same as the library\'s), and --out writes it to a new file', async () => {
     const out = join(await mkdtemp(join(f.root, 'out-')), 'mnist.bundle.json');
     const printed = await runCli([...reader(), 'bundle', 'mnist', '--checkpoint', f.file.current]);
-    expectOk(printed);
+    ok(printed);
     expect(printed.stdout).toBe(f.text.bundle);
     expect(JSON.parse(printed.stdout)).toMatchObject({ format: 'provledger-bundle@v1', record: 'mnist', checkpoint: f.text.current });
     // The genesis, the key change that authorised alice, and the three versions of mnist.
@@ -404,13 +393,13 @@ describe('bundle and verify-bundle: one record\'s history, proved offline (SPEC 
 
   it('without --checkpoint, bundle signs one now with --key', async () => {
     const result = await runCli([...asOwner(), 'bundle', 'mnist']);
-    expectOk(result);
+    ok(result);
     expect(result.stdout).toBe(f.text.bundle);
   });
 
   it('verify-bundle prints what it proves, one line per version with its author, then what it does not prove', async () => {
     const result = await runCli(['verify-bundle', f.file.bundle, '--trusted-key', f.ownerHex]);
-    expectOk(result);
+    ok(result);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`ok: record mnist (dataset) of ledger ${f.ledgerId}, as of the checkpoint at size ${SIZE.current} signed by ${f.ownerHex}`);
     expect(lines[1]).toMatch(versionLine(1, 'create', 2, '\\S+ \\(admin\\)'));
@@ -423,7 +412,7 @@ describe('bundle and verify-bundle: one record\'s history, proved offline (SPEC 
 
   it('verify-bundle --json prints {ok, ledgerId, size, root, signedBy, record: {id, kind, versions}, upstream, links, keyChanges}', async () => {
     const result = await runCli(['--json', 'verify-bundle', f.file.bundle, '--trusted-key', f.ownerVerifierKey]);
-    expectOk(result);
+    ok(result);
     const report = JSON.parse(result.stdout) as { record: { versions: { version: number; op: string; seq: number; author: string; data: unknown }[] } } & Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(['keyChanges', 'ledgerId', 'links', 'ok', 'record', 'root', 'signedBy', 'size', 'upstream']);
     expect(report).toMatchObject({ ok: true, ledgerId: f.ledgerId, size: SIZE.current, signedBy: [f.ownerHex], keyChanges: 1, record: { id: 'mnist', kind: 'dataset' }, upstream: [], links: [] });
@@ -437,10 +426,10 @@ describe('bundle and verify-bundle: one record\'s history, proved offline (SPEC 
 
   it('a bundle against an older checkpoint holds, and verify-bundle lists, only the versions that checkpoint covers', async () => {
     const bundled = await runCli([...reader(), 'bundle', 'mnist', '--checkpoint', f.file.old]);
-    expectOk(bundled);
+    ok(bundled);
     expect(bundled.stdout).toBe(f.text.bundleOld);
     const result = await runCli(['verify-bundle', f.file.bundleOld, '--trusted-key', f.ownerHex]);
-    expectOk(result);
+    ok(result);
     const versions = result.stdout.split('\n').filter((line) => line.startsWith('  v'));
     expect(versions.map((line) => line.split('\t')[0]!.trim())).toEqual(['v1 create', 'v2 update']);
     expect(result.stdout).toContain(`as of the checkpoint at size ${SIZE.old} `);
@@ -458,7 +447,7 @@ describe('verify-proof and verify-bundle need no ledger: they run where none exi
         runCli(['verify-bundle', f.file.bundle, '--trusted-key', f.ownerHex], options),
       ]);
       for (const result of results) {
-        expectOk(result);
+        ok(result);
         expect(result.stdout).toMatch(/^ok: /);
       }
       expect(await readdir(empty)).toEqual([]);
@@ -473,7 +462,7 @@ describe('verify --checkpoint fails (exit 1) when the ledger no longer holds wha
 
   it('a ledger restored from a backup older than the checkpoint: CHECKPOINT_TRUNCATED, and nothing else is wrong', async () => {
     const [plain, held] = await Promise.all([runCli([...reader(f.at4), '--json', 'verify']), runCli([...reader(f.at4), '--json', 'verify', '--checkpoint', f.file.current])]);
-    expectOk(plain);
+    ok(plain);
     expect({ exit: held.code, stderr: held.stderr }).toEqual({ exit: 1, stderr: '' });
     expect(failureCodes(held)).toEqual(['CHECKPOINT_TRUNCATED']);
   });
@@ -485,8 +474,8 @@ describe('verify --checkpoint fails (exit 1) when the ledger no longer holds wha
       // The fork still holds the four events it shares with main, so the older checkpoint passes.
       runCli([...reader(f.fork), '--json', 'verify', '--checkpoint', f.file.old]),
     ]);
-    expectOk(plain);
-    expectOk(before);
+    ok(plain);
+    ok(before);
     expect({ exit: held.code, stderr: held.stderr }).toEqual({ exit: 1, stderr: '' });
     expect(failureCodes(held)).toEqual(['CHECKPOINT_MISMATCH']);
   });
@@ -499,7 +488,7 @@ describe('verify --checkpoint fails (exit 1) when the ledger no longer holds wha
   });
 
   it('a store whose last event was deleted: CHECKPOINT_TRUNCATED among the failures', async () => {
-    const dir = await copyOfMain();
+    const dir = await copyOfLedger(f);
     await editStore(dir, ({ log }) => log.del(seqKey(SIZE.current - 1)));
     const result = await runCli([...reader(dir), '--json', 'verify', '--checkpoint', f.file.current]);
     expect({ exit: result.code, stderr: result.stderr }).toEqual({ exit: 1, stderr: '' });
@@ -507,7 +496,7 @@ describe('verify --checkpoint fails (exit 1) when the ledger no longer holds wha
   });
 
   it('a store with an event replaced by another validly signed one (the fork\'s): CHECKPOINT_MISMATCH among the failures', async () => {
-    const dir = await copyOfMain();
+    const dir = await copyOfLedger(f);
     const forked = await editStore(f.fork, ({ log }) => log.get(seqKey(SIZE.old)));
     expect(forked).toBeDefined();
     await editStore(dir, ({ log }) => log.put(seqKey(SIZE.old), forked!));
@@ -669,7 +658,7 @@ const OUT_OVER_EXISTING: readonly { name: string; args: (dir: string, x: Fixture
 
 describe('ledger commands refuse bad input with exit 2 and one coded line, and leave the ledger unchanged (SPEC §10.2)', () => {
   it.concurrent.for(BAD_LEDGER_INPUT)('$name → $code', async (c, { expect: check }) => {
-    const dir = await copyOfMain();
+    const dir = await copyOfLedger(f);
     const before = await filesOf(dir);
     const result = await runCli(c.args(dir, f));
     expectRefusal(result, 2, c.code, check);
@@ -678,7 +667,7 @@ describe('ledger commands refuse bad input with exit 2 and one coded line, and l
   });
 
   it.concurrent.for(OUT_OVER_EXISTING)('$name onto an existing file → FILE_EXISTS, the file untouched', async (c, { expect: check }) => {
-    const dir = await copyOfMain();
+    const dir = await copyOfLedger(f);
     const out = await input('existing.txt', 'keep me\n');
     const result = await runCli(c.args(dir, f, out));
     expectRefusal(result, 2, 'FILE_EXISTS', check);

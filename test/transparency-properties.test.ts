@@ -18,8 +18,8 @@ import { LevelLogStore } from '../src/log/level-store.js';
 import { Ledger, verifyConsistency, verifyInclusion, type AppendInput, type LedgerEvent, type TrustedKey } from '../src/index.js';
 import { ownerKey } from './helpers/events.js';
 import { withTempDir } from './helpers/tmp.js';
+import { createOptions } from './helpers/ledgers.js';
 
-const T = 1_800_000_000_000;
 const LEDGER_SIZE = 80;
 const FORK_AT = 20;
 const trustedKeys: TrustedKey[] = [{ publicKey: ownerKey.publicKey }];
@@ -33,11 +33,6 @@ const checkpoints: string[] = [];
 const forkCheckpoints: string[] = [];
 const events: LedgerEvent[] = [];
 
-function options() {
-  let tick = 0;
-  return { key: ownerKey, sync: false, clock: () => T + 1000 * tick++ } as const;
-}
-
 /** Appends one event at a time up to `size`, signing a checkpoint after each. */
 async function growTo(target: Ledger, size: number, into: string[], payloadBase: number): Promise<void> {
   for (let current = (await target.head())!.seq + 1; current < size; current++) {
@@ -49,18 +44,18 @@ async function growTo(target: Ledger, size: number, into: string[], payloadBase:
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'provledger-test-'));
   const [dir, forkDir] = [join(root, 'ledger'), join(root, 'fork')];
-  ledger = await Ledger.create(dir, options());
+  ledger = await Ledger.create(dir, createOptions());
   checkpoints[1] = await ledger.checkpoint();
   await growTo(ledger, FORK_AT, checkpoints, 0);
   await ledger.close();
   await cp(dir, forkDir, { recursive: true });
-  const fork = await Ledger.open(forkDir, options());
+  const fork = await Ledger.open(forkDir, createOptions());
   try {
     await growTo(fork, LEDGER_SIZE, forkCheckpoints, 10_000);
   } finally {
     await fork.close();
   }
-  ledger = await Ledger.open(dir, options());
+  ledger = await Ledger.open(dir, createOptions());
   await growTo(ledger, LEDGER_SIZE, checkpoints, 0);
   for await (const event of ledger.events()) events.push(event);
   expect(events).toHaveLength(LEDGER_SIZE);
@@ -133,7 +128,7 @@ describe('SPEC §17.4: every inclusion proof the ledger hands out verifies offli
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 24 }), fc.nat(), async (size, pick) => {
         await withTempDir(async (dir) => {
-          const fresh = await Ledger.create(join(dir, 'ledger'), options());
+          const fresh = await Ledger.create(join(dir, 'ledger'), createOptions());
           try {
             await fresh.appendMany(Array.from({ length: size - 1 }, (_, i) => note(i)));
             const seq = pick % size;

@@ -7,7 +7,6 @@
  */
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.js';
 import { encodeCanonical } from '../src/codec/canonical.js';
@@ -23,20 +22,14 @@ import { appendForged } from './helpers/forge.js';
 import { editIndexes, editStore, seqKey, type RawIndexes } from './helpers/raw-store.js';
 import { withTempDir } from './helpers/tmp.js';
 import { codeOf } from './helpers/codes.js';
+import { createOptions, dumpStore, withOpen } from './helpers/ledgers.js';
 
-const T = 1_800_000_000_000;
 const HEAD_KEY = new TextEncoder().encode('head');
 const mallory = SigningKey.generate();
 const trustOwner: TrustedKey[] = [{ publicKey: ownerKey.publicKey }];
 
 const note = (n: number): AppendInput => ({ type: 'app.note', payload: { n } });
 const notes = (from: number, count: number): AppendInput[] => Array.from({ length: count }, (_, i) => note(from + i));
-
-/** How every ledger of these tests is created: by the owner, unsynced, with a clock one second per call. */
-function createOptions() {
-  let tick = 0;
-  return { key: ownerKey, sync: false, clock: () => T + 1000 * tick++ } as const;
-}
 
 /** Creates a ledger of `size` events (the genesis and size − 1 notes) at `dir`, and closes it. */
 async function createLedger(dir: string, size: number): Promise<void> {
@@ -48,34 +41,11 @@ async function createLedger(dir: string, size: number): Promise<void> {
   }
 }
 
-/** Opens `dir` (with the owner's key unless told otherwise), runs `use`, and always closes it. */
-async function withOpen<R>(dir: string, use: (ledger: Ledger) => Promise<R>, key: SigningKey = ownerKey): Promise<R> {
-  const ledger = await Ledger.open(dir, { key, sync: false, clock: () => T + 3_600_000 });
-  try {
-    return await use(ledger);
-  } finally {
-    await ledger.close();
-  }
-}
-
 /** What verify finds, as [seq, code] pairs in report order. */
 async function findings(ledger: Ledger, options: Parameters<Ledger['verify']>[0] = {}): Promise<[number | null, string][]> {
   const report = await ledger.verify(options);
   expect(report.ok).toBe(report.failures.length === 0);
   return report.failures.map((f) => [f.seq, f.code]);
-}
-
-/** Every key and value of the store, across all sublevels, in hex: equal dumps mean equal stored content. */
-async function dumpStore(dir: string): Promise<Map<string, string>> {
-  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
-  try {
-    const dump = new Map<string, string>();
-    for await (const [key, value] of db.iterator()) dump.set(toHex(key), toHex(value));
-    return dump;
-  } finally {
-    await db.close();
-  }
 }
 
 /** The `mt` index, key hex → node hex. */

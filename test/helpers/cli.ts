@@ -12,7 +12,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExpectStatic } from 'vitest';
+import { expect, type ExpectStatic } from 'vitest';
 import { Ledger, SigningKey } from '../../dist/index.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -239,6 +239,15 @@ export async function librarySnapshot(dir: string): Promise<LedgerSnapshot> {
     await ledger.close();
   }
 }
+
+/** The stdout of a command that must succeed, with nothing on stderr. */
+export function ok(result: RunResult, check: ExpectStatic = expect): string {
+  check({ exit: result.code, stderr: result.stderr }).toEqual({ exit: 0, stderr: '' });
+  return result.stdout;
+}
+
+/** Parses `--json` output of a listing: one JSON value per line (none for empty output). */
+export const jsonLines = <T>(stdout: string): T[] => (stdout === '' ? [] : stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as T));
 
 /**
  * The shape every refusal must have (SPEC §10.2): the exit code, exactly one `provledger: … [CODE]` line on

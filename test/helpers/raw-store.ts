@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
+import { toHex } from '../../src/bytes.js';
 
 const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 const open = (dir: string) => new Level<Uint8Array, Uint8Array>(dir, BYTES);
@@ -52,6 +53,15 @@ export async function editIndexes<T>(dir: string, edit: (indexes: RawIndexes, su
   } finally {
     await db.close();
   }
+}
+
+/** The link indexes `lu` and `ld` (SPEC §19.4), every entry as a line `name keyhex valuehex`. */
+export async function dumpLinkIndexes(dir: string): Promise<string[]> {
+  return editIndexes(dir, async (ix) => {
+    const lines: string[] = [];
+    for (const name of ['lu', 'ld'] as const) for await (const [key, value] of ix[name].iterator()) lines.push(`${name} ${toHex(key)} ${toHex(value)}`);
+    return lines;
+  });
 }
 
 /** `count:sha256` over every key and value in the store, read raw: its content byte for byte (LevelDB rewrites LOG/MANIFEST on open, so files cannot show that). */
