@@ -90,7 +90,7 @@ section('8. Impact of the invalidation', 'Everything downstream of mnist, with t
 run(['impact', 'mnist']);
 
 section('9. Licences upstream of the results', 'The non-commercial base model is a conflict for anything made from it; share-alike data is a notice.');
-run(['licenses', 'cnn-metrics']);
+run(['licenses', 'cnn-metrics'], { expectCode: 1, show: 'licenses cnn-metrics   (exit 1: a conflict upstream, so a pipeline can stop on it)' });
 
 section('10. Verify the whole ledger', 'Every signature, hash link, key authority and index, from genesis to head.');
 run(['verify']);
