@@ -6,9 +6,10 @@
  */
 import { toHex } from './bytes.js';
 import { checkTransition, ID_PATTERN, isRecordEventType, parseRecordEvent } from './domain/records.js';
-import { isDependency, orient, type Link } from './domain/links.js';
+import { isDependency, linkIdentity, orient, type Link } from './domain/links.js';
 import { linkEventOf } from './projections/project.js';
-import { checkLinkTransition } from './projections/links.js';
+import { isInvalidateType, judgeInvalidation, parseInvalidation } from './domain/invalidation.js';
+import { judgeLinkChange } from './projections/links.js';
 import { describeKey, evolveAuthority, genesisAuthority, isKeyEventType, judgeAuthor, judgeKeyEvent, type Authority } from './domain/keys.js';
 import { readGenesis } from './event/genesis.js';
 import { fromBase64, MAX_PROOF_HASHES, toBase64 } from './merkle/proof-file.js';
@@ -65,6 +66,8 @@ export interface BundledRecord {
   readonly id: string;
   readonly kind: string;
   readonly versions: readonly BundledVersion[];
+  /** Invalidations the bundle carries (SPEC §23.1): the record, or one version of it, must not be used. */
+  readonly invalidations: readonly { readonly seq: number; readonly version?: number; readonly reason: string }[];
 }
 
 export interface VerifiedBundle extends VerifiedCheckpoint {
@@ -97,7 +100,9 @@ export function verifyBundle(text: string, options: { readonly trustedKeys: read
   let ledgerId: string | null = null;
   let keyChanges = 0;
   const covered = [parsed.record, ...parsed.upstream];
-  const records = new Map<string, { kind: string; state: { version: number; deleted: boolean } | null; versions: BundledVersion[] }>(covered.map((id) => [id, { kind: '', state: null, versions: [] }]));
+  const records = new Map<string, { kind: string; state: { version: number; deleted: boolean } | null; versions: BundledVersion[]; invalidations: BundledRecord['invalidations'][number][] }>(
+    covered.map((id) => [id, { kind: '', state: null, versions: [], invalidations: [] }]),
+  );
   const links = new Map<string, { link: Link; active: boolean }>();
   let previousSeq = -1;
   for (const entry of parsed.entries) {
@@ -131,16 +136,23 @@ export function verifyBundle(text: string, options: { readonly trustedKeys: read
       keyChanges++;
       continue;
     }
+    if (isInvalidateType(body.type)) {
+      const invalidation = parseInvalidation(body.payload);
+      if (typeof invalidation === 'string') return fail('EVENT_INVALID', `event ${seq} is not a valid invalidation: ${invalidation}`);
+      const target = records.get(invalidation.id);
+      if (target === undefined) return fail('MALFORMED', `not a valid bundle: event ${seq} invalidates ${invalidation.id}, which the bundle does not cover`);
+      const broken = judgeInvalidation(invalidation, target.state?.version ?? null);
+      if (broken !== null) return fail('HISTORY_INCOMPLETE', `event ${seq}: ${broken} (in the bundle)`);
+      target.invalidations.push({ seq, reason: invalidation.reason, ...(invalidation.version === undefined ? {} : { version: invalidation.version }) });
+      continue;
+    }
     const link = parsed.upstream.length > 0 ? linkEventOf(body) : null;
     if (typeof link === 'string') return fail('EVENT_INVALID', `event ${seq} is not a valid link event: ${link}`);
     if (link !== null) {
-      const identity = JSON.stringify([link.from, link.to, link.rel, link.role ?? '', link.split ?? '']);
-      const known = links.get(identity);
-      const broken = checkLinkTransition(known?.active ?? false, link);
-      if (broken !== null) return fail('HISTORY_INCOMPLETE', `event ${seq}: ${broken}`);
-      for (const end of [link.from, link.to]) {
-        if (records.get(end)?.state == null) return fail('HISTORY_INCOMPLETE', `event ${seq} links ${end}, which the bundle does not show created before it`);
-      }
+      const identity = linkIdentity(link);
+      const missing = [link.from, link.to].find((end) => records.get(end)?.state == null) ?? null;
+      const broken = judgeLinkChange(link, links.get(identity)?.active ?? false, missing);
+      if (broken !== null) return fail('HISTORY_INCOMPLETE', `event ${seq}: ${broken}${missing === null ? '' : ' (in the bundle)'}`);
       const { type: _type, ...fields } = link;
       links.set(identity, { link: fields, active: link.type === 'link.add' });
       continue;
@@ -186,7 +198,7 @@ export function verifyBundle(text: string, options: { readonly trustedKeys: read
   }
   const stray = parsed.upstream.find((id) => !reached.has(id));
   if (stray !== undefined) return fail('HISTORY_INCOMPLETE', `record ${stray} is listed upstream, but no link the bundle carries leads from ${parsed.record} to it`);
-  const summary = (id: string): BundledRecord => ({ id, kind: records.get(id)!.kind, versions: records.get(id)!.versions });
+  const summary = (id: string): BundledRecord => ({ id, kind: records.get(id)!.kind, versions: records.get(id)!.versions, invalidations: records.get(id)!.invalidations });
   return { ok: true, checkpoint, signedBy: signed.signedBy, ledgerId, record: summary(parsed.record), upstream: parsed.upstream.map(summary), links: inPlace, keyChanges };
 }
 
@@ -240,3 +252,4 @@ function hasExactly(value: Record<string, unknown>, keys: readonly string[]): bo
   const own = Object.keys(value);
   return own.length === keys.length && keys.every((k) => Object.hasOwn(value, k));
 }
+

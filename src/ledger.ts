@@ -27,11 +27,11 @@ import { formatBundle, type BundleEntry } from './bundle.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle/tree.js';
 import { INDEX_NAMES, type IndexWrite, type RecordHead } from './projections/indexes.js';
 import { linkEventOf, projectAuthority, projectEvent, recordEventOf } from './projections/project.js';
-import { checkLinkTransition, edgesOf, linkActive, projectLink } from './projections/links.js';
-import { orient, type Link } from './domain/links.js';
+import { edgesOf, judgeLinkChange, linkActive, projectLink } from './projections/links.js';
+import { linkIdentity, orient, type Link } from './domain/links.js';
 import { Links } from './links.js';
 import { Artifacts, Runs } from './ml.js';
-import { isInvalidateType, parseInvalidation, type Invalidation } from './domain/invalidation.js';
+import { isInvalidateType, judgeInvalidation, parseInvalidation, type Invalidation } from './domain/invalidation.js';
 import { projectInvalidation, readInvalidations } from './projections/invalidations.js';
 import { Provenance } from './provenance.js';
 import { readAuthority, readRecordHead, seqAtTime } from './projections/queries.js';
@@ -577,6 +577,8 @@ export class Ledger {
       }
       for (const edge of lineage.edges) history.push(edge.addedSeq);
     }
+    // Invalidations are part of a record's story: a withdrawn dataset must not look clean in its bundle (SPEC §17.7).
+    for (const recordId of [id, ...upstream]) for (const invalidation of await readInvalidations(this.#store, recordId, size - 1)) history.push(invalidation.seq);
     // Key changes that took effect are exactly the `ka` entries; the genesis is the first of them.
     const keyChanges: number[] = [];
     for await (const entry of this.#store.indexEntries('ka')) {
@@ -678,13 +680,12 @@ export class Ledger {
         // An invalidation of a record (or version) that existed before it is projected, as verify judges it (SPEC §23.1).
         if (isInvalidateType(event.type)) {
           const invalidation = parseInvalidation(event.payload);
-          const prior = typeof invalidation === 'string' ? null : await priorOf(invalidation.id);
-          if (typeof invalidation !== 'string' && prior !== null && (invalidation.version ?? 1) <= prior.version) batch.push(...projectInvalidation(invalidation, seq));
+          if (typeof invalidation !== 'string' && judgeInvalidation(invalidation, (await priorOf(invalidation.id))?.version ?? null) === null) batch.push(...projectInvalidation(invalidation, seq));
         }
         // Only link changes that follow the rules are projected, exactly as verify judges them (SPEC §19.4).
         const link = linkEventOf(event);
-        const endsExist = async (l: Link) => (await priorOf(l.from)) !== null && (await priorOf(l.to)) !== null;
-        if (link !== null && typeof link !== 'string' && checkLinkTransition(await activeOf(link), link) === null && (link.type === 'link.remove' || (await endsExist(link)))) {
+        const missingEnd = async (l: Link) => ((await priorOf(l.from)) === null ? l.from : (await priorOf(l.to)) === null ? l.to : null);
+        if (link !== null && typeof link !== 'string' && judgeLinkChange(link, await activeOf(link), link.type === 'link.add' ? await missingEnd(link) : null) === null) {
           batch.push(...projectLink(link, seq));
           pendingLinks.set(linkIdentity(link), link.type === 'link.add');
         }
@@ -831,7 +832,8 @@ export class Ledger {
           }
           const link = linkEventOf(sealed.body);
           if (typeof link === 'string') throw new TypeError(`internal: decided an invalid link event: ${link}`);
-          if (link !== null && checkLinkTransition(await activeOf(link), link) === null) {
+          // Decided above against the same state, so both ends exist; the judge is the projections' one (SPEC §19.4).
+          if (link !== null && judgeLinkChange(link, await activeOf(link), null) === null) {
             writes.push(...projectLink(link, sealed.body.seq));
             localLinks.set(linkIdentity(link), { link, active: link.type === 'link.add' });
           }
@@ -1044,7 +1046,3 @@ function checkMaxEventBytes(value: number | undefined): number {
   return value;
 }
 
-/** A link's identity as a map key: the same fields name the same link (SPEC §19.2). */
-function linkIdentity(link: Link): string {
-  return JSON.stringify([link.from, link.to, link.rel, link.role ?? '', link.split ?? '']);
-}

@@ -13,6 +13,8 @@ describe('README: npm run demo', () => {
   it('runs scripts/demo.js to the end with exit 0, every step as it expects', async () => {
     const { stdout } = await run(process.execPath, ['scripts/demo.js'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
     expect(stdout).toContain('NON_COMMERCIAL_UPSTREAM');
+    // The lineage bundle of the results carries the October release's invalidation (SPEC §17.7).
+    expect(stdout).toMatch(/^INVALID: mnist@1 \(seq \d+\): "/m);
     expect(stdout).toMatch(/CHECKPOINT_MISMATCH/);
   }, 120_000);
 });

@@ -558,6 +558,7 @@ describe('SPEC §17.7: a bundle proves one record\'s history offline', () => {
           { version: 2, op: 'update', seq: BUNDLE_SEQ.update, timeMs: updated, author: otherKey.publicKeyHex, authorLabel: 'alice (writer)', data: { layers: 51 } },
           { version: 3, op: 'delete', seq: BUNDLE_SEQ.delete, timeMs: deleted, author: ownerKey.publicKeyHex, authorLabel: 'owner (admin)', data: null },
         ],
+        invalidations: [],
       });
     });
   });
@@ -855,6 +856,31 @@ describe('SPEC §17.3: a key never signs a checkpoint of bytes changed on disk',
         expect(verdict.ok).toBe(true);
         expect((await ledger.verify({ checkpoint })).ok).toBe(true);
       });
+    });
+  });
+});
+
+describe('SPEC §17.7: a bundle carries the record’s invalidations, so a withdrawn dataset never looks clean', () => {
+  it('lists each invalidation; one that names a version the bundle does not show is HISTORY_INCOMPLETE', async () => {
+    await withTempDir(async (root) => {
+      const dir = join(root, 'ledger');
+      const ledger = await Ledger.create(dir, createOptions());
+      let bundle: string;
+      try {
+        await ledger.records.create('dataset', { name: 'd' }, { id: 'd' });
+        await ledger.records.update('d', { name: 'd', fixed: true });
+        await ledger.provenance.invalidate('d', { version: 1, reason: 'labels swapped' });
+        bundle = await ledger.bundle('d');
+      } finally {
+        await ledger.close();
+      }
+      const verdict = verifyBundle(bundle, { trustedKeys: trustOwner });
+      expect(verdict).toMatchObject({ ok: true, record: { id: 'd', invalidations: [{ version: 1, reason: 'labels swapped' }] } });
+      // Without the update, the bundle still proves version 1 is invalid; without the create it proves nothing.
+      const json = JSON.parse(bundle) as { events: { seq: number }[] };
+      const createSeq = json.events[1]!.seq;
+      const withoutCreate = JSON.stringify({ ...json, events: json.events.filter((e) => e.seq !== createSeq) });
+      expect(verifyBundle(withoutCreate, { trustedKeys: trustOwner })).toMatchObject({ ok: false, code: 'HISTORY_INCOMPLETE' });
     });
   });
 });

@@ -235,6 +235,7 @@ export function registerProofCommands(program: Command, io: Io, setExit: (code: 
             [
               `ok: record ${v.record.id} (${v.record.kind}) of ledger ${v.ledgerId}, as of the checkpoint at size ${v.checkpoint.size} signed by ${v.signedBy.join(', ')}`,
               ...v.record.versions.map((ver) => `  v${ver.version} ${ver.op}\tseq ${ver.seq}\t${new Date(ver.timeMs).toISOString()}\tsigned by ${ver.authorLabel}`),
+              ...[v.record, ...v.upstream].flatMap((r) => r.invalidations.map((i) => `INVALID: ${r.id}${i.version === undefined ? '' : `@${i.version}`} (seq ${i.seq}): ${JSON.stringify(i.reason)}`)),
               ...v.upstream.flatMap((up) => [
                 `upstream: ${up.id} (${up.kind})`,
                 ...up.versions.map((ver) => `  v${ver.version} ${ver.op}\tseq ${ver.seq}\t${new Date(ver.timeMs).toISOString()}\tsigned by ${ver.authorLabel}`),

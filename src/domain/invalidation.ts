@@ -56,3 +56,13 @@ export function decideInvalidation(input: { id: string; version?: number; reason
   const payload: { [key: string]: JsonValue } = { id: input.id, reason: input.reason, ...(input.version === undefined ? {} : { version: input.version }) };
   return { type: INVALIDATE_TYPE, payload };
 }
+
+/**
+ * Whether an invalidation is valid, for the projection, verify, rebuild and bundles alike (SPEC §23.1): its record
+ * existed before it, at least at the version it names. `latest` is the record's latest version then, or null.
+ */
+export function judgeInvalidation(invalidation: Invalidation, latest: number | null): string | null {
+  if (latest === null) return `it invalidates ${invalidation.id}, which did not exist before it`;
+  if ((invalidation.version ?? 1) > latest) return `it invalidates ${invalidation.id}@${invalidation.version}, which had not been written before it`;
+  return null;
+}

@@ -124,6 +124,11 @@ export function linkPayload(link: Link): { [key: string]: JsonValue } {
   };
 }
 
+/** A link's identity as a map key: the same fields name the same link (SPEC §19.1). */
+export function linkIdentity(link: Link): string {
+  return JSON.stringify([link.from, link.to, link.rel, link.role ?? '', link.split ?? '']);
+}
+
 /** How messages name a link: `from rel to`, with its role and split when it has them. */
 export function describeLink(link: Link): string {
   const extra = [link.role, link.split].filter((x) => x !== undefined);

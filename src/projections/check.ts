@@ -10,9 +10,8 @@ import { equalBytes } from '../bytes.js';
 import { checkTransition, ID_PATTERN, type RecordEvent } from '../domain/records.js';
 import { decodeHead, decodeKind, decodeVersion, keyText, keys, readTimeKey, type IndexReader } from './indexes.js';
 import { linkEventOf, projectAuthority, recordEventOf, type ProjectedEvent } from './project.js';
-import { checkLinkTransition, decodeLinkValue, linkKeys } from './links.js';
-import { describeLink } from '../domain/links.js';
-import { isInvalidateType, parseInvalidation } from '../domain/invalidation.js';
+import { decodeLinkValue, judgeLinkChange, linkKeys } from './links.js';
+import { isInvalidateType, judgeInvalidation, parseInvalidation } from '../domain/invalidation.js';
 import { invalidationKeys, invalidationValue } from './invalidations.js';
 import type { DecodedEvent } from '../chain/verify.js';
 
@@ -126,16 +125,17 @@ export function createProjectionChecker(reader: IndexReader, options: CheckerOpt
       const [[up], [down]] = await Promise.all([reader.indexGetMany('lu', [linkKeys.change(link, 'up', event.seq)]), reader.indexGetMany('ld', [linkKeys.change(link, 'down', event.seq)])]);
       if (up !== undefined) present.lu++;
       if (down !== undefined) present.ld++;
-      let broken = checkLinkTransition(active, link);
-      if (broken === null && link.type === 'link.add') {
-        // Both ends must have been created before the link (SPEC §19.4), through rv, checked in this same pass.
+      // An add's ends created before it: through rv, which this same pass checks event by event.
+      let missingEnd: string | null = null;
+      if (link.type === 'link.add') {
         const created = await reader.indexGetMany('rv', [keys.version(link.from, 1), keys.version(link.to, 1)]);
-        const missing = [link.from, link.to].find((_, i) => {
-          const entry = created[i] === undefined ? null : safely(() => decodeVersion(created[i]!, `version (rv) ${[link.from, link.to][i]}@1`));
-          return entry === null || typeof entry === 'string' || entry.seq >= event.seq;
-        });
-        if (missing !== undefined) broken = `the link ${describeLink(link)} names ${missing}, which had not been created`;
+        missingEnd =
+          [link.from, link.to].find((id, i) => {
+            const entry = created[i] === undefined ? null : safely(() => decodeVersion(created[i]!, `version (rv) ${id}@1`));
+            return entry === null || typeof entry === 'string' || entry.seq >= event.seq;
+          }) ?? null;
       }
+      const broken = judgeLinkChange(link, active, missingEnd);
       if (broken !== null) {
         // As for records (above): only valid changes are indexed, so an indexed change that looks invalid means the
         // index lacks what came before it; an unindexed one means the log breaks the rules.
@@ -164,11 +164,12 @@ export function createProjectionChecker(reader: IndexReader, options: CheckerOpt
       const version = invalidation.version ?? 1;
       const [[written], [stored]] = await Promise.all([reader.indexGetMany('rv', [keys.version(invalidation.id, version)]), reader.indexGetMany('iv', [invalidationKeys.one(invalidation.id, event.seq)])]);
       if (stored !== undefined) present.iv++;
+      // The version it names (or version 1) written before it, through rv: then the record reached at least that version.
       const entry = written === undefined ? null : safely(() => decodeVersion(written, `version (rv) ${invalidation.id}@${version}`));
-      const existed = entry !== null && typeof entry !== 'string' && entry.seq < event.seq;
-      if (!existed) {
+      const broken = judgeInvalidation(invalidation, entry !== null && typeof entry !== 'string' && entry.seq < event.seq ? version : null);
+      if (broken !== null) {
         if (stored !== undefined) mismatch(event.seq, `the invalidation index holds event ${event.seq}, whose record version did not exist before it`);
-        else failures.push({ seq: event.seq, code: 'BAD_RECORD_EVENT', message: `event ${event.seq} invalidates ${invalidation.id}${invalidation.version === undefined ? '' : `@${invalidation.version}`}, which did not exist before it` });
+        else failures.push({ seq: event.seq, code: 'BAD_RECORD_EVENT', message: `event ${event.seq}: ${broken}` });
         continue;
       }
       if (stored === undefined || !equalBytes(stored, invalidationValue(invalidation))) mismatch(event.seq, `the invalidation index ${stored === undefined ? 'lacks' : 'differs on'} event ${event.seq}`);

@@ -55,6 +55,18 @@ export function projectLink(event: LinkEvent, seq: number): IndexWrite[] {
   return (['up', 'down'] as const).map((direction) => ({ index: INDEX[direction], key: linkKeys.change(event, direction, seq), value: linkValue(op) }));
 }
 
+/**
+ * Whether a link change is valid, for the projections, verify, rebuild and bundles alike (SPEC §19.4): adds and
+ * removes of one link alternate starting with an add, and an add's ends were both created before it. Each caller
+ * finds `active` and the end not yet created (`missingEnd`, null when both were; only adds are asked) its own
+ * way: the index, a rebuild's pending state, a bundle's events. The rule is here, once.
+ */
+export function judgeLinkChange(event: LinkEvent, active: boolean, missingEnd: string | null): string | null {
+  const broken = checkLinkTransition(active, event);
+  if (broken !== null || event.type === 'link.remove') return broken;
+  return missingEnd === null ? null : `the link ${describeLink(event)} names ${missingEnd}, which had not been created`;
+}
+
 /** Why a link change cannot follow the link's state, or null when it can: adds and removes alternate, starting with an add. */
 export function checkLinkTransition(active: boolean, event: LinkEvent): string | null {
   if (event.type === 'link.add' && active) return `the link ${describeLink(event)} is added again while in place`;
