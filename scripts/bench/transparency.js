@@ -214,16 +214,24 @@ async function proveConsistencyStep(side, random) {
 
 const mean = (values) => values.reduce((s, v) => s + v, 0) / values.length;
 
+/** What every proof file has: its size and its hashes (32 bytes each). */
+function hashSizes(parsed) {
+  const counts = parsed.map((p) => p.proof.hashes.length);
+  return {
+    proofs: parsed.length,
+    fileBytes: mean(parsed.map((p) => Buffer.byteLength(p.text))),
+    hashes: mean(counts),
+    minHashes: Math.min(...counts),
+    maxHashes: Math.max(...counts),
+    hashBytes: 32 * mean(counts),
+  };
+}
+
 /** Mean bytes of an inclusion proof file, and of its parts: the hashes, the carried event's line, the checkpoint. */
 function inclusionSizes(proofs) {
   const parsed = proofs.map((text) => ({ text, proof: parseInclusionProof(text) }));
   return {
-    proofs: proofs.length,
-    fileBytes: mean(parsed.map((p) => Buffer.byteLength(p.text))),
-    hashes: mean(parsed.map((p) => p.proof.hashes.length)),
-    minHashes: Math.min(...parsed.map((p) => p.proof.hashes.length)),
-    maxHashes: Math.max(...parsed.map((p) => p.proof.hashes.length)),
-    hashBytes: 32 * mean(parsed.map((p) => p.proof.hashes.length)),
+    ...hashSizes(parsed),
     extraLineBytes: mean(parsed.map((p) => Buffer.byteLength(`extra ${Buffer.from(p.proof.extra).toString('base64')}\n`))),
     eventBytes: mean(parsed.map((p) => p.proof.extra.length)),
     checkpointBytes: mean(parsed.map((p) => Buffer.byteLength(p.proof.checkpoint))),
@@ -232,15 +240,7 @@ function inclusionSizes(proofs) {
 
 function consistencySizes(proofs) {
   const parsed = proofs.map((text) => ({ text, proof: parseConsistencyProof(text) }));
-  return {
-    proofs: proofs.length,
-    fileBytes: mean(parsed.map((p) => Buffer.byteLength(p.text))),
-    hashes: mean(parsed.map((p) => p.proof.hashes.length)),
-    minHashes: Math.min(...parsed.map((p) => p.proof.hashes.length)),
-    maxHashes: Math.max(...parsed.map((p) => p.proof.hashes.length)),
-    hashBytes: 32 * mean(parsed.map((p) => p.proof.hashes.length)),
-    checkpointsBytes: mean(parsed.map((p) => Buffer.byteLength(p.proof.older) + Buffer.byteLength(p.proof.newer))),
-  };
+  return { ...hashSizes(parsed), checkpointsBytes: mean(parsed.map((p) => Buffer.byteLength(p.proof.older) + Buffer.byteLength(p.proof.newer))) };
 }
 
 function spanOf(side) {
