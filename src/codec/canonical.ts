@@ -11,6 +11,7 @@ import { Encoder, type Options } from 'cbor-x';
 import { LedgerError } from '../errors.js';
 import { readCanonical } from './reader.js';
 import { prepareValue } from './values.js';
+import { writeCanonical } from './writer.js';
 
 export { MAX_NESTING_DEPTH } from './values.js';
 
@@ -45,6 +46,15 @@ const encoder = new Encoder(encoderOptions);
  *   toHex(encodeCanonical({ b: 1, aa: 2 })) // 'a261620162616102'
  */
 export function encodeCanonical(value: unknown): Uint8Array {
+  return writeCanonical(value, true) ?? encodeCanonicalReference(value);
+}
+
+/**
+ * The reference encoder: the validation walk of `values.ts`, then cbor-x. `encodeCanonical` takes the fast path
+ * of `writer.ts` for plain values and this one for everything else, so this one decides and words every error;
+ * the tests hold the two to identical bytes wherever both answer.
+ */
+export function encodeCanonicalReference(value: unknown): Uint8Array {
   const prepared = prepareValue(value, '$', true);
   let encoded: Uint8Array;
   try {
@@ -98,5 +108,7 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
  *   assertJsonValue({ loss: NaN }, '$.payload')      // throws: `$.payload.loss: NaN is not allowed; ...`
  */
 export function assertJsonValue(value: unknown, path = '$'): void {
+  // The fast writer accepts a subset of what the profile allows, so its success settles it; the walk words errors.
+  if (writeCanonical(value, false) !== undefined) return;
   prepareValue(value, path, false);
 }
