@@ -12,7 +12,8 @@ import { checkPublicKey } from './crypto/ed25519.js';
 import type { SigningKey } from './crypto/keys.js';
 import { VerifyPool } from './crypto/pool.js';
 import { LedgerError } from './errors.js';
-import { eventHash, isValidType, openEvent, sealEvent, type JsonValue, type SealedEvent } from './event/event.js';
+import { eventHash, isValidType, openEvent, prepareEvent, sealEvent, sealPrepared, EVENT_CHAIN_LAYOUT, PREV_UNKNOWN, type JsonValue, type SealedEvent, type UnsignedEvent } from './event/event.js';
+import { ChainSigner } from './crypto/chain-signer.js';
 import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE, MAX_TIME_MS, MAX_TYPE_LENGTH, RESERVED_NAMESPACES } from './event/format.js';
 import { genesisPayload } from './event/genesis.js';
 import { LevelLogStore } from './log/level-store.js';
@@ -57,6 +58,11 @@ export interface LedgerOptions {
   readonly maxEventBytes?: number;
   /** Source of event times in ms since the Unix epoch (default Date.now); injectable for tests. */
   readonly clock?: () => number;
+  /**
+   * Commit groups of at least this many events are signed on a worker thread while this thread builds their
+   * Merkle tree (default 256; Infinity never). The bytes are the same either way.
+   */
+  readonly workerSigningFrom?: number;
 }
 
 export interface CreateOptions extends LedgerOptions {
@@ -144,6 +150,8 @@ interface Damage {
 
 /** Below this many events, worker start-up costs more than it saves. */
 const PARALLEL_VERIFY_THRESHOLD = 2048;
+/** Below this many events a group is signed in this thread: a worker round trip costs about as much as 5–10 signatures. */
+const WORKER_SIGNING_FROM = 256;
 
 export class Ledger {
   readonly #store: LogStore;
@@ -157,6 +165,8 @@ export class Ledger {
   #queue: PendingAppend[] = [];
   #flushing = false;
   #closed = false;
+  readonly #workerSealThreshold: number;
+  #signer: ChainSigner | undefined;
   /** Updatable records: create, update, delete, read any version (SPEC §11). */
   readonly records: Records;
   /** Who may write: add, revoke and list keys (SPEC §14). */
@@ -182,6 +192,7 @@ export class Ledger {
     this.#head = head;
     this.#damage = damage;
     this.#key = options.key;
+    this.#workerSealThreshold = Math.max(1, options.workerSigningFrom ?? (availableParallelism() > 1 ? WORKER_SIGNING_FROM : Infinity));
     this.#clock = options.clock ?? Date.now;
     this.#maxEventBytes = checkMaxEventBytes(options.maxEventBytes);
     this.records = new Records({
@@ -622,7 +633,11 @@ export class Ledger {
     if (this.#closed) return;
     await this.#drain();
     this.#closed = true;
-    await this.#store.close();
+    try {
+      await this.#signer?.close();
+    } finally {
+      await this.#store.close();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -748,13 +763,12 @@ export class Ledger {
     const key = this.#key!;
     let head = this.#head!;
     let authority = this.#authority;
-    let frontier = this.#frontier;
     const groupRecords = new Map<string, RecordSnapshot>();
     // Link changes decided earlier in the group, by link identity: later requests see them (SPEC §19.2).
     const groupLinks = new Map<string, { link: Link; active: boolean }>();
     const groupInvalidations: Invalidation[] = [];
     const storeSnapshots = new Map<string, Promise<RecordSnapshot | null>>();
-    const accepted: { request: PendingAppend; events: SealedEvent[]; writes: IndexWrite[] }[] = [];
+    const accepted: { request: PendingAppend; events: UnsignedEvent[]; writes: IndexWrite[] }[] = [];
     for (const request of group) {
       const localRecords = new Map<string, RecordSnapshot>();
       const localLinks = new Map<string, { link: Link; active: boolean }>();
@@ -798,9 +812,8 @@ export class Ledger {
       };
       try {
         let tentativeAuthority = authority;
-        const tentativeFrontier = frontier.clone();
         const inputs = await request.build({ record: snapshotOf, linkActive: activeOf, dependsOn, invalidations: invalidationsOf, authority: () => tentativeAuthority, author: key.publicKeyHex });
-        const events: SealedEvent[] = [];
+        const events: UnsignedEvent[] = [];
         const writes: IndexWrite[] = [];
         let tentative = head;
         for (const input of inputs) {
@@ -812,11 +825,8 @@ export class Ledger {
             });
           }
           const ts = readClock(this.#clock, tentative.ts);
-          const sealed = sealEvent(
-            { v: FORMAT_VERSION, seq: tentative.seq + 1, prev: tentative.hash, ts, type: input.type, author: key.publicKey, payload: input.payload as JsonValue },
-            key,
-            this.#maxEventBytes,
-          );
+          // Encoded and size-checked now; signed with the whole group below, once each prev is known.
+          const sealed = prepareEvent({ v: FORMAT_VERSION, seq: tentative.seq + 1, prev: PREV_UNKNOWN, ts, type: input.type, author: key.publicKey, payload: input.payload as JsonValue }, this.#maxEventBytes);
           const record = recordEventOf(sealed.body);
           if (typeof record === 'string') throw new TypeError(`internal: decided an invalid record event: ${record}`);
           const prior = record === null ? null : ((await snapshotOf(record.id))?.head ?? null);
@@ -839,13 +849,12 @@ export class Ledger {
           }
           const keyed = projectAuthority({ seq: sealed.body.seq, type: sealed.body.type, payload: sealed.body.payload, author: key.publicKeyHex }, tentativeAuthority);
           tentativeAuthority = keyed.authority ?? tentativeAuthority;
-          writes.push(...projected.writes, ...keyed.writes, ...projectTree(tentativeFrontier, sealed.hash));
+          writes.push(...projected.writes, ...keyed.writes);
           events.push(sealed);
-          tentative = { seq: sealed.body.seq, hash: sealed.hash, ts: sealed.body.ts };
+          tentative = { seq: sealed.body.seq, hash: PREV_UNKNOWN, ts: sealed.body.ts };
         }
         head = tentative;
         authority = tentativeAuthority;
-        frontier = tentativeFrontier;
         for (const [id, snapshot] of localRecords) groupRecords.set(id, snapshot);
         for (const [identity, change] of localLinks) groupLinks.set(identity, change);
         groupInvalidations.push(...localInvalidations);
@@ -856,11 +865,27 @@ export class Ledger {
       }
     }
     if (accepted.length === 0) return;
+    const unsigned = accepted.flatMap((a) => a.events);
+    if (unsigned.length === 0) {
+      // Requests that decided to write nothing (unchanged content): nothing to sign or store.
+      for (const { request } of accepted) request.resolve([]);
+      return;
+    }
+    const sealed: SealedEvent[] = [];
+    const frontier = this.#frontier.clone();
+    const treeWrites: IndexWrite[] = [];
     try {
+      // Nothing above depends on an event's hash; the tree and the chain are what need them (SPEC §6.3, §17.2).
+      await this.#sealChain(unsigned, (event) => {
+        sealed.push(event);
+        treeWrites.push(...projectTree(frontier, event.hash));
+      });
+      const last = sealed[sealed.length - 1]!;
+      head = { seq: last.body.seq, hash: last.hash, ts: last.body.ts };
       await this.#store.commit({
-        events: accepted.flatMap((a) => a.events.map((e) => ({ seq: e.body.seq, bytes: e.bytes }))),
+        events: sealed.map((e) => ({ seq: e.body.seq, bytes: e.bytes })),
         head,
-        indexes: accepted.flatMap((a) => a.writes),
+        indexes: [...accepted.flatMap((a) => a.writes), ...treeWrites],
       });
     } catch (error) {
       for (const { request } of accepted) request.reject(error);
@@ -869,9 +894,39 @@ export class Ledger {
     this.#head = head;
     this.#authority = authority;
     this.#frontier = frontier;
+    let next = 0;
     for (const { request, events } of accepted) {
-      request.resolve(events.map((e) => ({ seq: e.body.seq, hash: toHex(e.hash), timeMs: e.body.ts })));
+      request.resolve(sealed.slice(next, (next += events.length)).map((e) => ({ seq: e.body.seq, hash: toHex(e.hash), timeMs: e.body.ts })));
     }
+  }
+
+  /**
+   * Signs a group's events in order, each linked to the one before it, handing each to `onSealed` as soon as it
+   * is sealed. Large groups are signed on a worker thread while this thread builds the tree from the events
+   * already signed (BENCHMARKS.md, "append"); small ones here, where a message round trip would cost more.
+   */
+  async #sealChain(events: readonly UnsignedEvent[], onSealed: (event: SealedEvent) => void): Promise<void> {
+    const key = this.#key!;
+    let prev = this.#head!.hash;
+    if (events.length < this.#workerSealThreshold) {
+      for (const event of events) {
+        const sealed = sealPrepared(event, prev, key);
+        onSealed(sealed);
+        prev = sealed.hash;
+      }
+      return;
+    }
+    this.#signer ??= new ChainSigner(key, EVENT_CHAIN_LAYOUT);
+    await this.#signer.sign(
+      prev,
+      events.map((event) => ({ bytes: event.bodyBytes, linkOffset: event.prevOffset })),
+      (from, links) => {
+        for (let i = 0; i < links.length; i++) {
+          const link = links[i]!;
+          onSealed(sealPrepared(events[from + i]!, link.link, key, { signature: link.signature, hash: link.digest }));
+        }
+      },
+    );
   }
 
   /** What verify and audit check beside the chain: every projection and the Merkle tree (SPEC §12.4, §17.2). */

@@ -5,6 +5,8 @@
  * deterministic (RFC 8032 §5.1.6), so both backends produce byte-identical signatures; tests hold them to it.
  * Must not: let the seed leave the object other than through `toPem()` (no getter, no enumerable field, nothing
  * in JSON, util.inspect or String()), accept a key type other than Ed25519, or verify anything (ed25519.ts does).
+ * The one exception is `keyObjectOf`, which hands the KeyObject to the signing worker thread of this process
+ * (chain-signer.ts); it is not exported from the package.
  */
 
 import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, type KeyObject } from 'node:crypto';
@@ -15,6 +17,18 @@ import { assertBytes } from './guards.js';
 import { ed } from './noble.js';
 
 const SEED_LENGTH = 32;
+/** Each key's KeyObject, for `keyObjectOf`; a WeakMap so nothing on the instance exposes it. */
+const KEY_OBJECTS = new WeakMap<SigningKey, KeyObject>();
+
+/**
+ * The node:crypto KeyObject behind `key`, for the signing worker (chain-signer.ts) only: a KeyObject passes to
+ * a worker thread natively, without its secret being exported. Internal; never log or serialise it.
+ */
+export function keyObjectOf(key: SigningKey): KeyObject {
+  const keyObject = KEY_OBJECTS.get(key);
+  if (keyObject === undefined) throw new TypeError('keyObjectOf: not a SigningKey');
+  return keyObject;
+}
 /** DER prefix of an Ed25519 PKCS#8 PrivateKeyInfo (RFC 8410 §7); the raw 32-byte seed follows. */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 /** RFC 7468 §10 and §11: the two PKCS#8 labels. Anything else (RSA/EC/OpenSSH formats, public keys) is refused. */
@@ -48,6 +62,7 @@ export class SigningKey {
       format: 'der',
       type: 'pkcs8',
     });
+    KEY_OBJECTS.set(this, this.#privateKey);
     // Derive A from the seed ourselves; never trust a public key stored beside a secret (PKCS#8 v2, JWK "x").
     const spki = createPublicKey(this.#privateKey).export({ format: 'der', type: 'spki' });
     this.publicKey = new Uint8Array(spki.subarray(spki.length - 32));

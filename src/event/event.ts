@@ -74,6 +74,64 @@ export function isValidType(type: string): boolean {
   return type.length <= MAX_TYPE_LENGTH && TYPE_PATTERN.test(type);
 }
 
+/** An event encoded and size-checked but not yet signed: its `prev` is written in at `prevOffset` when known. */
+export interface UnsignedEvent {
+  /** The body, whose `prev` is a placeholder until the event is sealed. */
+  readonly body: EventBody;
+  /** Canonical body bytes with the placeholder `prev`; owned by the sealer, which writes the real one in. */
+  readonly bodyBytes: Uint8Array;
+  /** Where the 32 bytes of `prev` sit in `bodyBytes`. */
+  readonly prevOffset: number;
+}
+
+/** The `prev` of an event prepared before its predecessor was signed: a placeholder, never stored. */
+export const PREV_UNKNOWN: Uint8Array = new Uint8Array(HASH_BYTES);
+
+/**
+ * The event chain as ChainSigner sees it (SPEC §3.2, §3.3): each body is signed under SIGNATURE_DOMAIN, and the
+ * hash of its envelope, SHA-256(HASH_DOMAIN ‖ ENVELOPE_HEAD ‖ signature ‖ BODY_KEY ‖ body), is the next prev.
+ */
+export const EVENT_CHAIN_LAYOUT = { signaturePrefix: SIGNATURE_DOMAIN, hashPrefix: concatBytes(HASH_DOMAIN, ENVELOPE_HEAD), hashMiddle: BODY_KEY } as const;
+
+/** The canonical bytes just before `prev`'s value: text "prev", then a 32-byte byte string head. */
+const PREV_MARKER = Uint8Array.of(0x64, 0x70, 0x72, 0x65, 0x76, 0x58, 0x20);
+/** What the envelope adds to the body: its fixed head, the signature and the "body" key (SPEC §3.6). */
+export const ENVELOPE_OVERHEAD = BODY_OFFSET;
+
+/**
+ * Encodes `body` and checks its size, leaving `prev` to be filled in when the previous event's hash is known.
+ * This is what lets a group of events be encoded before any of them is signed (SPEC §6.3).
+ * @throws LedgerError INVALID_PAYLOAD when the payload is not JSON-compatible; EVENT_TOO_LARGE over `maxBytes`.
+ */
+export function prepareEvent(body: EventBody, maxBytes = DEFAULT_MAX_EVENT_BYTES): UnsignedEvent {
+  const bodyBytes = encodeCanonical({ ...body, prev: PREV_UNKNOWN });
+  // Keys sort v, ts, seq, prev, …: the first marker is the key's own, since v, ts and seq are integers below
+  // 2^53 whose encodings cannot hold it (SPEC §3.6). The check keeps a layout change from signing wrong bytes.
+  const prevOffset = indexOf(bodyBytes, PREV_MARKER) + PREV_MARKER.length;
+  if (prevOffset < PREV_MARKER.length || prevOffset > 64) throw new TypeError('internal: the body does not have the layout of SPEC §3.6');
+  const size = ENVELOPE_OVERHEAD + bodyBytes.length;
+  if (size > maxBytes) {
+    throw new LedgerError('EVENT_TOO_LARGE', `the event is ${size} bytes, over the limit of ${maxBytes}; store large content elsewhere and record its digest`, {
+      details: { bytes: size, limit: maxBytes },
+    });
+  }
+  return { body, bodyBytes, prevOffset };
+}
+
+/**
+ * Seals a prepared event once its `prev` is known: writes `prev` in, signs, wraps and hashes.
+ * `signature`, when given, is one already made over the same bytes (by the sealing worker); else `key` signs.
+ */
+export function sealPrepared(event: UnsignedEvent, prev: Uint8Array, key: SigningKey, made?: { signature: Uint8Array; hash: Uint8Array }): SealedEvent {
+  const bodyBytes = event.bodyBytes;
+  bodyBytes.set(prev, event.prevOffset);
+  const signedMessage = signingMessage(bodyBytes);
+  const signature = made?.signature ?? key.sign(signedMessage);
+  // Equal to encodeCanonical({ body, sig }) (the golden tests hold us to it) without encoding the body twice.
+  const bytes = concatBytes(ENVELOPE_HEAD, signature, BODY_KEY, bodyBytes);
+  return { body: { ...event.body, prev: new Uint8Array(prev) }, signature, bytes, hash: made?.hash ?? eventHash(bytes), signedMessage };
+}
+
 /**
  * Signs `body` with `key` and returns the sealed event.
  * @throws LedgerError INVALID_PAYLOAD when the payload is not JSON-compatible; EVENT_TOO_LARGE over `maxBytes`.
@@ -81,17 +139,11 @@ export function isValidType(type: string): boolean {
  */
 export function sealEvent(body: EventBody, key: SigningKey, maxBytes = DEFAULT_MAX_EVENT_BYTES): SealedEvent {
   if (!equalBytes(body.author, key.publicKey)) throw new TypeError('sealEvent: body.author must be the public key of the signing key');
-  const bodyBytes = encodeCanonical(body);
-  const signedMessage = signingMessage(bodyBytes);
-  const signature = key.sign(signedMessage);
-  // Equal to encodeCanonical({ body, sig }) (the golden tests hold us to it) without encoding the body twice.
-  const bytes = concatBytes(ENVELOPE_HEAD, signature, BODY_KEY, bodyBytes);
-  if (bytes.length > maxBytes) {
-    throw new LedgerError('EVENT_TOO_LARGE', `the event is ${bytes.length} bytes, over the limit of ${maxBytes}; store large content elsewhere and record its digest`, {
-      details: { bytes: bytes.length, limit: maxBytes },
-    });
-  }
-  return { body, signature, bytes, hash: eventHash(bytes), signedMessage };
+  return sealPrepared(prepareEvent(body, maxBytes), body.prev, key);
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).indexOf(needle);
 }
 
 /**
