@@ -41,8 +41,15 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** Copies into a plain Uint8Array (LevelDB and cbor-x hand out Buffers that may alias a pool). */
+/**
+ * The same bytes as a plain Uint8Array that aliases nothing else. LevelDB hands out a Buffer per entry, each with
+ * its own memory: that memory is viewed, not copied (a copy per entry was a good part of verify's garbage). A
+ * view into a larger buffer (Node's pool, cbor-x's scratch) is copied, so no caller can reach other bytes.
+ */
 export function toPlainBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) {
+    return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, 0, bytes.byteLength);
+  }
   return new Uint8Array(bytes);
 }
 

@@ -247,8 +247,30 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
   return { ok: failureCount === 0, checked, head: state.last, ledgerId: state.ledgerId, failures, failureCount };
 }
 
+interface Author {
+  readonly bytes: Uint8Array;
+  readonly hex: string;
+  readonly key: VerifyingKey | null;
+  readonly weakKey: unknown;
+}
+
+/** The author of an event, its hex and its vetted key (or why it has none), from the cache when it is the last one seen. */
+function authorOf(cache: { last: Author | null }, bytes: Uint8Array): Author {
+  const last = cache.last;
+  if (last !== null && equalBytes(last.bytes, bytes)) return last;
+  let key: VerifyingKey | null = null;
+  let weakKey: unknown;
+  try {
+    key = VerifyingKey.fromBytes(bytes);
+  } catch (error) {
+    weakKey = error;
+  }
+  return (cache.last = { bytes: new Uint8Array(bytes), hex: toHex(bytes), key, weakKey });
+}
+
 function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEventBytes: number, expectHead: HeadRef | undefined) {
   const failures: VerifyFailure[] = [];
+  const authors = { last: null as Author | null };
   const jobs: PendingSignature[] = [];
   const decoded: DecodedEvent[] = [];
   const leaves: StoredLeaf[] = [];
@@ -290,14 +312,12 @@ function checkChunk(state: ChainState, entries: readonly StoredEntry[], maxEvent
       continue;
     }
     const body = event.body;
-    const authorHex = toHex(body.author);
-    let key: VerifyingKey | null = null;
-    let weakKey: unknown;
-    try {
-      key = VerifyingKey.fromBytes(body.author);
-    } catch (error) {
-      weakKey = error; // reported in step 8, its place in the pipeline
-    }
+    // Most ledgers have a handful of authors writing runs of events: the last author's hex and vetted key are
+    // reused rather than made again for every event.
+    const author = authorOf(authors, body.author);
+    const authorHex = author.hex;
+    const key: VerifyingKey | null = author.key;
+    const weakKey: unknown = author.weakKey; // reported in step 8, its place in the pipeline
     // Events that change who may write (the genesis, key events) take effect only with a valid signature, so
     // they are checked here, in order, rather than in the parallel batch (SPEC §14.3). They are rare.
     const changesAuthority = seq === 0 || isKeyEventType(body.type);
