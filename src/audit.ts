@@ -3,11 +3,10 @@
  * problem verify finds. It is the verify pass with an observer that tallies each key; memory grows with the
  * number of keys, never with the log.
  */
-import { verifyChain, type DecodedEvent, type ExtraChecks, type SignatureVerifier, type StoredLeaf } from './chain/verify.js';
+import { verifyChain, type DecodedEvent, type EntrySource, type ExtraChecks, type SignatureVerifier, type StoredLeaf } from './chain/verify.js';
 import type { VerifyFailure } from './chain/failures.js';
 import { VerifyingKey } from './crypto/ed25519.js';
 import { describeKey, isKeyEventType, type Authority, type Role } from './domain/keys.js';
-import type { StoredEntry } from './chain/verify.js';
 import { projectAuthority } from './projections/project.js';
 
 export interface RoleChange {
@@ -96,7 +95,7 @@ function keyObserver(inner: ExtraChecks | undefined) {
 }
 
 export interface AuditInput {
-  readonly entries: AsyncIterable<StoredEntry>;
+  readonly entries: EntrySource;
   readonly verifySignatures: SignatureVerifier;
   readonly extraChecks?: ExtraChecks;
   readonly stored?: Parameters<typeof verifyChain>[1]['stored'];

@@ -396,7 +396,7 @@ export class Ledger {
     const threads = options.threads ?? (total >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1);
     const pool = VerifyPool.create({ threads });
     try {
-      const report = await verifyChain(this.#store.entries(), {
+      const report = await verifyChain({ batches: this.#store.entryBatches() }, {
         verifySignatures: (jobs) => pool.verify(jobs),
         extraChecks: this.#checks(checkpoint),
         stored,
@@ -431,7 +431,7 @@ export class Ledger {
     const pool = VerifyPool.create({ threads: options.threads ?? (total >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1) });
     try {
       return await auditEntries({
-        entries: this.#store.entries(),
+        entries: { batches: this.#store.entryBatches() },
         verifySignatures: (jobs) => pool.verify(jobs),
         extraChecks: this.#checks(),
         stored,
@@ -522,7 +522,7 @@ export class Ledger {
     const count = size - (resume?.seq ?? 0);
     const pool = VerifyPool.create({ threads: count >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1 });
     try {
-      const report = await verifyChain(this.#store.entries({ from: resume?.seq ?? 0, to: size - 1 }), { verifySignatures: (jobs) => pool.verify(jobs), resume, maxEventBytes: this.#maxEventBytes, maxFailures: 1 });
+      const report = await verifyChain({ batches: this.#store.entryBatches({ from: resume?.seq ?? 0, to: size - 1 }) }, { verifySignatures: (jobs) => pool.verify(jobs), resume, maxEventBytes: this.#maxEventBytes, maxFailures: 1 });
       if (!report.ok) {
         const first = report.failures[0]!;
         throw new LedgerError('STORE_CORRUPT', `refusing to sign a checkpoint: ${first.seq === null ? '' : `event ${first.seq}: `}${first.code} (${first.message}); run \`provledger verify\``);

@@ -38,6 +38,42 @@ describe('SPEC §7.1 step 1: storage keys are 8-byte seqs', () => {
   });
 });
 
+describe('SPEC §7.1: entries read in batches are checked exactly as entries read one by one', () => {
+  async function* batchesOf(entries: readonly StoredEntry[], sizes: readonly number[]): AsyncIterable<readonly StoredEntry[]> {
+    let at = 0;
+    for (let i = 0; at < entries.length; i++) {
+      const size = sizes[i % sizes.length]!;
+      yield entries.slice(at, at + size);
+      at += size;
+    }
+  }
+
+  it('the same report for a damaged chain, whatever the batch sizes (empty batches included)', async () => {
+    const entries = toEntries(buildChain(specs(12)));
+    entries.splice(4, 1);
+    entries[7] = { ...entries[7]!, value: entries[7]!.value.slice(0, -1) };
+    const oneByOne = await verify(entries, { chunkSize: 3 });
+    expect(codes(oneByOne).length).toBeGreaterThan(1);
+    for (const sizes of [[1], [5], [2, 0, 7], [100]]) {
+      const batched = await verifyChain({ batches: batchesOf(entries, sizes) }, { verifySignatures: verifyInThread, chunkSize: 3 });
+      expect(codes(batched)).toEqual(codes(oneByOne));
+      expect(batched.checked).toBe(oneByOne.checked);
+      expect(toHex(batched.head!.hash)).toBe(toHex(oneByOne.head!.hash));
+    }
+  });
+
+  it('a batch source that fails mid-way is a STORE_ERROR after what was read', async () => {
+    const entries = toEntries(buildChain(specs(6)));
+    async function* failing(): AsyncIterable<readonly StoredEntry[]> {
+      yield entries.slice(0, 4);
+      throw new Error('disk on fire');
+    }
+    const report = await verifyChain({ batches: failing() }, { verifySignatures: verifyInThread });
+    expect(codes(report)).toEqual(['STORE_ERROR@3']);
+    expect(report.checked).toBe(4);
+  });
+});
+
 describe('SPEC §7.1 step 2: no seq is missing', () => {
   it('reports SEQ_GAP where events were removed, and the broken link after it', async () => {
     const entries = toEntries(buildChain(specs(4)));

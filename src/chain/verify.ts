@@ -162,7 +162,14 @@ interface ChunkResult {
  * Verifies every stored entry and the stored facts beside them.
  * @example const report = await verifyChain(store.entries(), { verifySignatures: (jobs) => pool.verify(jobs) });
  */
-export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable<StoredEntry>, options: ChainVerifyOptions): Promise<ChainReport> {
+/** Entries one by one, or in batches (`{ batches }`, as the store's `entryBatches` gives them). */
+export type EntrySource = AsyncIterable<StoredEntry> | Iterable<StoredEntry> | { readonly batches: AsyncIterable<readonly StoredEntry[]> };
+
+function isBatched(source: EntrySource): source is { readonly batches: AsyncIterable<readonly StoredEntry[]> } {
+  return typeof source === 'object' && source !== null && 'batches' in source;
+}
+
+export async function verifyChain(entries: EntrySource, options: ChainVerifyOptions): Promise<ChainReport> {
   const maxFailures = options.maxFailures ?? 1000;
   const chunkSize = options.chunkSize ?? 1024;
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
@@ -218,10 +225,11 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
     options.onProgress?.(checked);
   };
 
-  const iterator = toAsyncIterator(entries);
+  // A batched source (the store's whole-log reader) costs one await per batch instead of one per entry.
+  const iterator = isBatched(entries) ? toAsyncIterator(entries.batches) : toAsyncIterator(entries);
   let storeError: unknown;
   for (;;) {
-    let next: IteratorResult<StoredEntry>;
+    let next: IteratorResult<StoredEntry | readonly StoredEntry[]>;
     try {
       next = await iterator.next();
     } catch (error) {
@@ -230,9 +238,11 @@ export async function verifyChain(entries: AsyncIterable<StoredEntry> | Iterable
       break;
     }
     if (next.done === true) break;
-    chunk.push(next.value);
-    chunkBytes += next.value.value.length;
-    if (chunk.length >= chunkSize || chunkBytes >= MAX_CHUNK_BYTES) await flush();
+    for (const entry of isBatched(entries) ? (next.value as readonly StoredEntry[]) : [next.value as StoredEntry]) {
+      chunk.push(entry);
+      chunkBytes += entry.value.length;
+      if (chunk.length >= chunkSize || chunkBytes >= MAX_CHUNK_BYTES) await flush();
+    }
   }
   if (chunk.length > 0) await flush();
   await inFlight;

@@ -54,6 +54,8 @@ export interface LogStore {
   lastSeq(): Promise<number | undefined>;
   /** Stored entries in key order, `from` and `to` inclusive. */
   entries(range?: { from?: number; to?: number }): AsyncIterable<StoredEntry>;
+  /** The same entries in batches of up to 1,000, for readers of the whole log: one await per batch, not per entry. */
+  entryBatches(range?: { from?: number; to?: number }): AsyncIterable<readonly StoredEntry[]>;
   /** Writes events, head, meta and index entries in one atomic batch. */
   commit(batch: CommitBatch): Promise<void>;
   indexGet(index: string, key: Uint8Array): Promise<Uint8Array | undefined>;
