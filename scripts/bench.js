@@ -195,7 +195,7 @@ async function rawParallelVerify(key, cores) {
   }
 }
 
-/** The five append modes of the issue, each on a fresh ledger. */
+/** The five append modes of the issue, and (d) without the signing worker, each on a fresh ledger. */
 async function measureAppends(key, rawSign) {
   const payloads = samplePayloads(BATCH);
   const modes = [
@@ -204,12 +204,14 @@ async function measureAppends(key, rawSign) {
     { id: 'c', name: `appendMany ×${BATCH}, sync on`, sync: true, step: batched, minSteps: 3 },
     { id: 'd', name: `appendMany ×${BATCH}, sync off`, sync: false, step: batched, minSteps: 3 },
     { id: 'e', name: `${BATCH} concurrent append(), sync on`, sync: true, step: concurrent, minSteps: 3 },
+    // (d) again with every group signed in the calling thread: what the signing worker (SPEC §6.3) adds.
+    { id: 'f', name: `appendMany ×${BATCH}, sync off, no signing worker`, sync: false, step: batched, minSteps: 3, ledger: { workerSigningFrom: Number.POSITIVE_INFINITY } },
   ];
   const out = { payloadJsonBytes: Math.round(payloads.reduce((s, p) => s + JSON.stringify(p.payload).length, 0) / payloads.length), modes: {} };
   for (const mode of modes) {
     log(`append (${mode.id}) ${mode.name}`);
     const dir = newDir(`append-${mode.id}`);
-    const ledger = await Ledger.create(dir, { key, sync: mode.sync });
+    const ledger = await Ledger.create(dir, { key, sync: mode.sync, ...(mode.ledger ?? {}) });
     let n = 0;
     try {
       const before = rawSign();
