@@ -174,7 +174,7 @@ describe('SPEC §21.5: a tampered ss index is reported by verify and never yield
     const dir = await fresh();
     const key = await bigChunkKey(dir, 1);
     await editIndexes(dir, async (ix) => {
-      const value = decodeCanonical(await ix.ss.get(key)) as { seq: number; root: Uint8Array };
+      const value = decodeCanonical((await ix.ss.get(key))!) as { seq: number; root: Uint8Array };
       await ix.ss.put(key, encodeCanonical({ seq: value.seq, root: new Uint8Array(32).fill(7) }));
     });
     expect(await findings(dir)).toEqual({ ok: false, failures: [[4, 'PROJECTION_MISMATCH']] });

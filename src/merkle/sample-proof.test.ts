@@ -20,8 +20,8 @@ const trusted = [{ publicKey: ownerKey.publicKey }];
 
 function recordEvent(list: SampleList, key: SigningKey = ownerKey, data: { [key: string]: JsonValue } = {}): Uint8Array {
   const { root, count } = sampleTree(list);
-  const licensed = list.licenses === null ? {} : { sampleLicenses: licenseSummary(list.licenses).sampleLicenses };
-  const payload = { id: 'set', kind: 'sample-set', version: 1, data: { name: 'set', root, count, fingerprint: 'sha256', ...licensed, ...data } };
+  const licensed: { [key: string]: JsonValue } = list.licenses === null ? {} : { sampleLicenses: licenseSummary(list.licenses).sampleLicenses };
+  const payload: JsonValue = { id: 'set', kind: 'sample-set', version: 1, data: { name: 'set', root, count, fingerprint: 'sha256', ...licensed, ...data } };
   return sealEvent({ v: 1, seq: 9, prev: new Uint8Array(32), ts: 1_800_000_000_000, type: 'record.create', author: key.publicKey, payload }, key).bytes;
 }
 
