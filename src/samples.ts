@@ -105,7 +105,7 @@ export class Samples {
       }
       const record = decideRecord(snapshot === null ? { op: 'create', id, kind: 'sample-set', data } : { op: 'update', id, data }, snapshot === null ? null : { id, kind: snapshot.head.kind, version: snapshot.head.version, deleted: snapshot.head.deleted, data: snapshot.data });
       const version = (record.payload as { version: number }).version;
-      const chunks = sampleChunkPayloads(id, version, list).map((payload): AppendInput => ({ type: SAMPLE_CHUNK_TYPE, payload }));
+      const chunks = sampleChunkPayloads(id, version, list, tree.chunkRoots).map((payload): AppendInput => ({ type: SAMPLE_CHUNK_TYPE, payload }));
       outcome = { ...base, version, unchanged: false, chunks: chunks.length };
       return [...chunks, record];
     });

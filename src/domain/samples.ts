@@ -4,7 +4,7 @@
  * (decide), reading a chunk event strictly (hostile input: it never throws), and the licence summary the
  * record carries. The tree arithmetic is merkle/sample-tree.ts's.
  */
-import { fromHex, toHex } from '../bytes.js';
+import { toHex } from '../bytes.js';
 import type { JsonValue } from '../event/event.js';
 import { SAMPLE_CHUNK_SIZE, chunkCount, sampleLeafHash, subtreeRoot } from '../merkle/sample-tree.js';
 import { isJsonObject } from './json.js';
@@ -32,7 +32,7 @@ export interface SampleChunk {
  * [i·8192, (i+1)·8192). A licensed chunk names its distinct licences once, sorted, in `licenseTable`, and each
  * sample's licence as an index into it, so 8192 samples with long licences still fit in one event.
  */
-export function sampleChunkPayloads(id: string, version: number, list: SampleList): JsonValue[] {
+export function sampleChunkPayloads(id: string, version: number, list: SampleList, chunkRoots?: readonly Uint8Array[]): JsonValue[] {
   const chunks = chunkCount(list.fingerprints.length);
   const payloads: JsonValue[] = [];
   for (let chunk = 0; chunk < chunks; chunk++) {
@@ -46,6 +46,8 @@ export function sampleChunkPayloads(id: string, version: number, list: SampleLis
       payload['licenseTable'] = table;
       payload['licenses'] = own.map((license) => indexOf.get(license)!);
     }
+    const root = chunkRoots?.[chunk];
+    if (root !== undefined) built.set(payload, { chunk: { id, version, chunk, chunks, fingerprints: list.fingerprints.slice(from, to), licenses: list.licenses?.slice(from, to) ?? null }, root });
     payloads.push(payload);
   }
   return payloads;
@@ -97,9 +99,21 @@ export function parseSampleChunk(payload: JsonValue): SampleChunk | string {
   return { id, version, chunk, chunks, fingerprints: fingerprints as string[], licenses: perSample };
 }
 
-/** The leaf hashes of a chunk (or of any run of samples). */
+/** The leaf hashes of a chunk (or of any run of samples); fingerprints are lower-case hex, already checked. */
 export function sampleLeaves(fingerprints: readonly string[], licenses: readonly string[] | null): Uint8Array[] {
-  return fingerprints.map((fingerprint, i) => sampleLeafHash(fromHex(fingerprint, 32)!, licenses?.[i]));
+  return fingerprints.map((fingerprint, i) => sampleLeafHash(Uint8Array.from(Buffer.from(fingerprint, 'hex')), licenses?.[i]));
+}
+
+/**
+ * Chunks this module built in this process, with their roots: the commit group's projection of a chunk it was
+ * just handed need not hash 8192 leaves a second time. Keyed by the payload object itself, which no one else
+ * holds, so a decoded (possibly hostile) payload is never found here and is always parsed and hashed.
+ */
+const built = new WeakMap<object, { chunk: SampleChunk; root: Uint8Array }>();
+
+/** A chunk payload `sampleChunkPayloads` built, with its root; undefined for any other value. */
+export function builtChunk(payload: JsonValue): { chunk: SampleChunk; root: Uint8Array } | undefined {
+  return typeof payload === 'object' && payload !== null ? built.get(payload) : undefined;
 }
 
 /** The root of every chunk of a sample list, and the set's root and count. */

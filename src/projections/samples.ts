@@ -12,7 +12,7 @@ import type { VerifyFailure } from '../chain/failures.js';
 import type { DecodedEvent } from '../chain/verify.js';
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
 import { isJsonObject } from '../domain/json.js';
-import { parseSampleChunk, SAMPLE_CHUNK_TYPE, sampleLeaves } from '../domain/samples.js';
+import { builtChunk, parseSampleChunk, SAMPLE_CHUNK_TYPE, sampleLeaves } from '../domain/samples.js';
 import { Frontier } from '../merkle/tree.js';
 import { subtreeRoot } from '../merkle/sample-tree.js';
 import { corrupt, keys as recordKeys, decodeVersion, readVersionSuffix, type IndexReader, type IndexWrite } from './indexes.js';
@@ -117,7 +117,8 @@ export class SampleSetFold {
   }
 
   #chunk(event: ProjectedEvent, failures: VerifyFailure[], breakAt: (seq: number | null, message: string) => void): void {
-    const chunk = parseSampleChunk(event.payload);
+    const known = builtChunk(event.payload);
+    const chunk = known?.chunk ?? parseSampleChunk(event.payload);
     if (typeof chunk === 'string') {
       failures.push({ seq: event.seq, code: 'BAD_RECORD_EVENT', message: `event ${event.seq} is not a valid sample chunk: ${chunk}` });
       if (this.#open !== null) breakAt(event.seq, `the chunks of sample set ${this.#open.id}@${this.#open.version} are interrupted by a malformed chunk`);
@@ -156,7 +157,7 @@ export class SampleSetFold {
       this.#open = null;
       return;
     }
-    const root = subtreeRoot(sampleLeaves(chunk.fingerprints, chunk.licenses));
+    const root = known?.root ?? subtreeRoot(sampleLeaves(chunk.fingerprints, chunk.licenses));
     open.tree.append(root);
     open.writes.push({ index: 'ss', key: sampleKeys.chunk(chunk.id, chunk.version, fromHex(chunk.fingerprints[0]!, 32)!), value: sampleValue(event.seq, root) });
     for (const license of chunk.licenses ?? []) open.licenses.set(license, (open.licenses.get(license) ?? 0) + 1);
