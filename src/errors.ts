@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   'ALREADY_INVALID',
   // a checkpoint this ledger no longer matches: rewritten, forked or truncated since (CLI exit 1)
   'CHECKPOINT_MISMATCH',
+  // a fingerprint that is not in the sample set: there is nothing to prove (CLI exit 1)
+  'SAMPLE_NOT_FOUND',
   // a stale --base: someone else wrote first (CLI exit 4)
   'CONFLICT',
   // the ledger cannot be used (CLI exit 3)

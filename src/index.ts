@@ -39,3 +39,11 @@ export type { Artifacts, Runs, ArtifactInput, ArtifactResult, ArtifactContent, A
 export { digestPaths, manifestDigest } from './artifacts/digest.js';
 export type { ArtifactDigest, ManifestMember } from './artifacts/digest.js';
 export type { Provenance, Impact, AffectedRecord, LicenseReport, LicensedRecord, DatasetDiff, MemberChange, StoredInvalidation, LicenseFinding } from './provenance.js';
+// Sample sets (SPEC §21.5, §21.6): parse fingerprint files, and check sample proofs offline.
+export type { Samples, SampleSetInput, SampleSetResult, SampleProof } from './samples.js';
+export { parseSampleText, toSampleList, SampleListParser, MAX_SAMPLE_LICENSES } from './domain/sample-file.js';
+export type { SampleList } from './domain/sample-file.js';
+export { readSampleFile } from './artifacts/sample-file.js';
+export { verifySampleProof, parseSampleProof, formatSampleProof } from './merkle/sample-proof.js';
+export type { VerifiedSample, SampleProofFile } from './merkle/sample-proof.js';
+export { SAMPLE_CHUNK_SIZE, sampleLeafHash } from './merkle/sample-tree.js';

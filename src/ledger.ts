@@ -35,6 +35,8 @@ import { Artifacts, Runs } from './ml.js';
 import { isInvalidateType, judgeInvalidation, parseInvalidation, type Invalidation } from './domain/invalidation.js';
 import { projectInvalidation, readInvalidations } from './projections/invalidations.js';
 import { Provenance } from './provenance.js';
+import { Samples } from './samples.js';
+import { createSampleChecker, SampleSetFold } from './projections/samples.js';
 import { readAuthority, readRecordHead, seqAtTime } from './projections/queries.js';
 import { describeKey, genesisAuthority, isKeyEventType, judgeAuthor, type Authority, type KeyStanding } from './domain/keys.js';
 import { Records, type DecideContext, type RecordSnapshot, type RecordVersion } from './records.js';
@@ -179,6 +181,8 @@ export class Ledger {
   readonly runs: Runs;
   /** Invalidation, impact, licences and dataset diffs (SPEC §23). */
   readonly provenance: Provenance;
+  /** Sample sets: fingerprints rolled into a Merkle root, and proofs of membership (SPEC §21.5). */
+  readonly samples: Samples;
   /** The keys valid now, kept in step with every commit (loaded from the `ka` projection on open). */
   #authority: Authority;
   /** The Merkle tree's peaks after the head, kept in step with every commit (SPEC §17.2). */
@@ -221,6 +225,14 @@ export class Ledger {
       readVersion: (id, version) => this.records.get(id, { version }),
       links: this.links,
       assertReadable: () => this.#assertReadable(),
+    });
+    this.samples = new Samples({
+      store,
+      submit: (build) => this.#submit(build),
+      assertReadable: () => this.#assertReadable(),
+      readVersion: (id, version) => this.records.get(id, version === undefined ? {} : { version }),
+      readEventBytes: (seq) => store.get(seq),
+      proveInclusion: (seq, checkpoint) => this.proveInclusion(seq, checkpoint),
     });
     this.keys = new Keys({
       submit: (build) => this.#submit(build),
@@ -672,6 +684,7 @@ export class Ledger {
       const priorOf = async (id: string) => pending.get(id) ?? (await readRecordHead(this.#store, id));
       const pendingLinks = new Map<string, boolean>();
       const activeOf = async (link: Link) => pendingLinks.get(linkIdentity(link)) ?? (await linkActive(this.#store, link));
+      const samples = new SampleSetFold();
       for await (const entry of this.#store.entries()) {
         done++;
         // An event that does not decode is skipped: it has no projection, and verify reports it (SPEC §12.5).
@@ -692,6 +705,9 @@ export class Ledger {
         const { writes, head } = projectEvent(event, valid, valid === null ? null : await priorOf(valid.id));
         batch.push(...writes);
         if (valid !== null && head !== null) pending.set(valid.id, head);
+        // A sample set's chunks are indexed when they close on a valid version of a sample-set record (SPEC §21.5).
+        const sampled = samples.step(event);
+        if (sampled.closed !== null && head !== null && head.seq === seq && head.kind === 'sample-set') batch.push(...sampled.closed.writes);
         // An invalidation of a record (or version) that existed before it is projected, as verify judges it (SPEC §23.1).
         if (isInvalidateType(event.type)) {
           const invalidation = parseInvalidation(event.payload);
@@ -811,6 +827,7 @@ export class Ledger {
         return stored;
       };
       try {
+        const samples = new SampleSetFold();
         let tentativeAuthority = authority;
         const inputs = await request.build({ record: snapshotOf, linkActive: activeOf, dependsOn, invalidations: invalidationsOf, authority: () => tentativeAuthority, author: key.publicKeyHex });
         const events: UnsignedEvent[] = [];
@@ -831,6 +848,9 @@ export class Ledger {
           if (typeof record === 'string') throw new TypeError(`internal: decided an invalid record event: ${record}`);
           const prior = record === null ? null : ((await snapshotOf(record.id))?.head ?? null);
           const projected = projectEvent(sealed.body, record, prior);
+          const sampled = samples.step(sealed.body);
+          if (sampled.failures.length > 0) throw new TypeError(`internal: decided invalid sample chunks: ${sampled.failures[0]!.message}`);
+          if (sampled.closed !== null && projected.head?.seq === sealed.body.seq && projected.head.kind === 'sample-set') writes.push(...sampled.closed.writes);
           if (record !== null && projected.head !== null) {
             localRecords.set(record.id, { head: projected.head, data: record.type === 'record.delete' ? null : record.data });
           }
@@ -853,6 +873,8 @@ export class Ledger {
           events.push(sealed);
           tentative = { seq: sealed.body.seq, hash: PREV_UNKNOWN, ts: sealed.body.ts };
         }
+        const unclosed = samples.finish();
+        if (unclosed.length > 0) throw new TypeError(`internal: decided sample chunks without their record: ${unclosed[0]!.message}`);
         head = tentative;
         authority = tentativeAuthority;
         for (const [id, snapshot] of localRecords) groupRecords.set(id, snapshot);
@@ -931,7 +953,7 @@ export class Ledger {
 
   /** What verify and audit check beside the chain: every projection and the Merkle tree (SPEC §12.4, §17.2). */
   #checks(checkpoint?: CheckpointClaim): ExtraChecks {
-    return combineChecks([createProjectionChecker(this.#store, { eventTime: (seq) => this.#storedEventTime(seq) }), createTreeChecker(this.#store, { checkpoint })]);
+    return combineChecks([createProjectionChecker(this.#store, { eventTime: (seq) => this.#storedEventTime(seq) }), createTreeChecker(this.#store, { checkpoint }), createSampleChecker(this.#store)]);
   }
 
   /** The facts stored beside the log, as read now, for verify and audit to check (SPEC §7.1 step 9). */

@@ -182,7 +182,8 @@ export class Provenance {
       const { value, declared, concluded } = licenseOf(version?.data ?? null);
       const { flags, unknown } = classifyLicense(value);
       records.push({ id: node.id, kind: node.kind, depth: node.depth, path: node.path, license: formatLicense(value), declared, concluded, nonCommercial: flags.nonCommercial, noDerivatives: flags.noDerivatives, shareAlike: flags.shareAlike, unknown });
-      if (node.depth > 0) values.push({ id: node.id, license: value });
+      // A sample set's samples may carry many licences; each one binds what is made from the set (SPEC §21.5).
+      if (node.depth > 0) values.push(...sampleLicensesOf(version?.data ?? null).map((license) => ({ id: node.id, license })), ...(hasSampleLicenses(version?.data ?? null) ? [] : [{ id: node.id, license: value }]));
     }
     return { root: id, atSeq: lineage.atSeq, records, findings: licenseFindings(values, { kind: lineage.nodes[0]!.kind }) };
   }
@@ -243,6 +244,23 @@ function licenseOf(data: { [key: string]: JsonValue } | null): { value: LicenseV
     return { value: read(concluded) ?? read(declared) ?? { kind: 'unknown' }, declared, concluded };
   }
   return { value: read(field) ?? { kind: 'unknown' }, declared: typeof field === 'string' ? field : null, concluded: null };
+}
+
+function hasSampleLicenses(data: { [key: string]: JsonValue } | null): boolean {
+  return isJsonObject(data?.['sampleLicenses']);
+}
+
+/** The distinct licences of a sample set's samples (`sampleLicenses`, SPEC §21.5); text that is not SPDX counts as unknown. */
+function sampleLicensesOf(data: { [key: string]: JsonValue } | null): LicenseValue[] {
+  const field = data?.['sampleLicenses'];
+  if (!isJsonObject(field)) return [];
+  return Object.keys(field).map((text): LicenseValue => {
+    try {
+      return parseLicense(text);
+    } catch {
+      return { kind: 'unknown' };
+    }
+  });
 }
 
 function digestOf(data: { [key: string]: JsonValue } | null): string | null {

@@ -28,6 +28,7 @@ const LAYER: Record<string, number> = {
   'links.ts': 5,
   'ml.ts': 5,
   'provenance.ts': 5,
+  'samples.ts': 5,
   'transparency.ts': 5,
   'bundle.ts': 5,
   'index.ts': 6,

@@ -15,10 +15,10 @@
  * of about 1,000–2,000 records gives the cost per record visited on a large walk.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Ledger, digestPaths } from '../../dist/index.js';
+import { Ledger, digestPaths, toSampleList } from '../../dist/index.js';
 import { loadAverage, nowMs, seededRandom, settle } from './lib.js';
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -27,11 +27,94 @@ export async function measureMl(context) {
   const { key, newDir, log, options } = context;
   const hashMiB = options.quick ? 64 : 1024;
   const graphRecords = options.quick ? 5_000 : 100_000;
-  const out = { loadAtStart: loadAverage(), hashMiB, graphRecords };
-  out.hashing = await measureHashing(newDir('hash'), hashMiB, log);
-  out.lineage = await measureLineage(newDir('graph'), key, graphRecords, options, log);
+  const sampleCount = options.quick ? 100_000 : 1_000_000;
+  // BENCH_ML_PARTS=samples (a comma list of hashing, lineage, samples) runs only some parts; default all.
+  const parts = new Set((process.env.BENCH_ML_PARTS ?? 'hashing,lineage,samples').split(','));
+  const out = { loadAtStart: loadAverage(), hashMiB, graphRecords, sampleCount };
+  if (parts.has('hashing')) out.hashing = await measureHashing(newDir('hash'), hashMiB, log);
+  if (parts.has('lineage')) out.lineage = await measureLineage(newDir('graph'), key, graphRecords, options, log);
+  if (parts.has('samples')) out.samples = await measureSampleSets(newDir, key, sampleCount, log);
   out.loadAtEnd = loadAverage();
   return out;
+}
+
+/**
+ * Sample sets (SPEC §21.5): recording `count` fingerprints through the library (parse and sort with
+ * `toSampleList`, then `samples.add`: leaf hashing, chunk events, one atomic batch), beside two baselines in the
+ * same run: one SHA-256 over the same 32-byte fingerprints (the floor of any Merkle root over them), and
+ * `appendMany` of the same chunk payloads as plain `app.samples` events (the cost of storing the bytes without
+ * the tree, the record and the index). Then `prove` (median of 50 random members) at `count` and at 10,000, and
+ * one verify of the whole ledger.
+ */
+async function measureSampleSets(newDir, key, count, log) {
+  const random = seededRandom(21);
+  const fingerprints = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
+  const dirSize = (dir) => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+  log(`ml: sample sets: ${count.toLocaleString('en-US')} fingerprints`);
+  settle();
+  let start = nowMs();
+  const floor = createHash('sha256');
+  for (const fingerprint of fingerprints) floor.update(Buffer.from(fingerprint, 'hex'));
+  floor.digest();
+  const sha256Ms = nowMs() - start;
+  const record = async (dir, n) => {
+    const ledger = await Ledger.create(dir, { key, sync: false });
+    try {
+      settle();
+      const t0 = nowMs();
+      const list = toSampleList({ fingerprints: fingerprints.slice(0, n) });
+      const t1 = nowMs();
+      const result = await ledger.samples.add({ name: 'samples', samples: list });
+      const t2 = nowMs();
+      const picks = Array.from({ length: 50 }, () => list.fingerprints[Math.floor(random() * n)]);
+      const prove = [];
+      let proofBytes = 0;
+      for (const fingerprint of picks) {
+        const t = nowMs();
+        const proof = await ledger.samples.prove('samples', fingerprint);
+        prove.push(nowMs() - t);
+        proofBytes = proof.text.length;
+      }
+      return { ledger, parseMs: t1 - t0, addMs: t2 - t1, events: result.chunks + 1, proveMedianMs: median(prove), proofBytes, list };
+    } catch (error) {
+      await ledger.close();
+      throw error;
+    }
+  };
+  const bigDir = newDir('samples-1m');
+  const big = await record(bigDir, count);
+  log('ml: sample sets: verify of the whole ledger');
+  settle();
+  start = nowMs();
+  const report = await big.ledger.verify();
+  const verifyMs = nowMs() - start;
+  if (!report.ok) throw new Error(`ml: the sample-set ledger does not verify: ${JSON.stringify(report.failures.slice(0, 3))}`);
+  const payloads = (await Promise.all(Array.from({ length: big.events - 1 }, (_, seq) => big.ledger.get(seq + 1)))).map((event) => event.payload);
+  const eventBytes = (await Promise.all(Array.from({ length: big.events }, (_, seq) => big.ledger.get(seq + 1)))).reduce((sum, event) => sum + JSON.stringify(event.payload).length, 0);
+  await big.ledger.close();
+  const storeBytes = dirSize(bigDir);
+  log('ml: sample sets: appendMany of the same chunk payloads as plain events (baseline)');
+  const plain = await Ledger.create(newDir('samples-plain'), { key, sync: false });
+  settle();
+  start = nowMs();
+  await plain.appendMany(payloads.map((payload) => ({ type: 'app.samples', payload })));
+  const appendManyMs = nowMs() - start;
+  await plain.close();
+  const small = await record(newDir('samples-10k'), 10_000);
+  await small.ledger.close();
+  return {
+    count,
+    sha256Ms,
+    parseMs: big.parseMs,
+    addMs: big.addMs,
+    events: big.events,
+    payloadJsonBytes: eventBytes,
+    storeBytes,
+    verifyMs,
+    appendManyMs,
+    addOverAppendMany: big.addMs / appendManyMs,
+    prove: { atCount: big.proveMedianMs, at10k: small.proveMedianMs, ratio: big.proveMedianMs / small.proveMedianMs, proofBytes: big.proofBytes },
+  };
 }
 
 async function measureHashing(dir, mib, log) {
@@ -129,15 +212,38 @@ export function mlRows(m) {
   const f = (x) => x.toFixed(1);
   const h = m.hashing;
   const l = m.lineage;
+  const s = m.samples;
   return [
-    ['ml', `artifact hashing, ${m.hashMiB} MiB file: digestPaths`, `${f(h.ours.median)} MB/s`, 'sha256sum', `${(h.ratio * 100).toFixed(1)}%`, '≈ 100% (close to sha256sum)', h.ratio >= 0.8 ? 'met' : 'NOT met'],
-    ['ml', `artifact hashing, ${m.hashMiB} MiB file: sha256sum (coreutils)`, `${f(h.sha256sum.median)} MB/s`, '-', '-', '-', ''],
-    ['ml', `lineage --up (${l.upWalk.nodesPerWalk} records), ${m.graphRecords.toLocaleString('en-US')}-record graph: as of the midpoint vs now`, `${l.upWalk.pastMedianMs.toFixed(2)} vs ${l.upWalk.nowMedianMs.toFixed(2)} ms`, 'now', `${l.upWalk.pastOverNow.toFixed(2)}x`, '≤ 2x (a few reads more per record)', l.upWalk.pastOverNow <= 2 ? 'met' : 'NOT met'],
-    ['ml', `lineage --down of ${l.downWalk.nodes.toLocaleString('en-US')} records`, `${l.downWalk.ms.toFixed(0)} ms (${(l.downWalk.msPerNode * 1000).toFixed(0)} µs/record)`, '-', '-', '-', ''],
+    ...(h === undefined
+      ? []
+      : [
+          ['ml', `artifact hashing, ${m.hashMiB} MiB file: digestPaths`, `${f(h.ours.median)} MB/s`, 'sha256sum', `${(h.ratio * 100).toFixed(1)}%`, '≈ 100% (close to sha256sum)', h.ratio >= 0.8 ? 'met' : 'NOT met'],
+          ['ml', `artifact hashing, ${m.hashMiB} MiB file: sha256sum (coreutils)`, `${f(h.sha256sum.median)} MB/s`, '-', '-', '-', ''],
+        ]),
+    ...(l === undefined
+      ? []
+      : [
+          ['ml', `lineage --up (${l.upWalk.nodesPerWalk} records), ${m.graphRecords.toLocaleString('en-US')}-record graph: as of the midpoint vs now`, `${l.upWalk.pastMedianMs.toFixed(2)} vs ${l.upWalk.nowMedianMs.toFixed(2)} ms`, 'now', `${l.upWalk.pastOverNow.toFixed(2)}x`, '≤ 2x (a few reads more per record)', l.upWalk.pastOverNow <= 2 ? 'met' : 'NOT met'],
+          ['ml', `lineage --down of ${l.downWalk.nodes.toLocaleString('en-US')} records`, `${l.downWalk.ms.toFixed(0)} ms (${(l.downWalk.msPerNode * 1000).toFixed(0)} µs/record)`, '-', '-', '-', ''],
+        ]),
+    ...(s === undefined
+      ? []
+      : [
+          ['ml', `sample set of ${s.count.toLocaleString('en-US')}: samples.add (${s.events} events)`, `${(s.addMs / 1000).toFixed(2)} s`, 'appendMany of the same chunks', `${s.addOverAppendMany.toFixed(2)}x`, '-', ''],
+          ['ml', `sample set of ${s.count.toLocaleString('en-US')}: parse and sort (toSampleList)`, `${(s.parseMs / 1000).toFixed(2)} s`, 'one SHA-256 over the fingerprints', `${(s.sha256Ms / 1000).toFixed(2)} s`, '-', ''],
+          ['ml', `sample-set prove: ${s.count.toLocaleString('en-US')} vs 10,000 samples`, `${s.prove.atCount.toFixed(1)} vs ${s.prove.at10k.toFixed(1)} ms`, '10,000', `${s.prove.ratio.toFixed(2)}x`, 'one chunk read (not O(n))', s.prove.ratio <= 5 ? 'met' : 'NOT met'],
+          ['ml', `verify of the ${s.count.toLocaleString('en-US')}-sample ledger`, `${(s.verifyMs / 1000).toFixed(2)} s`, '-', '-', '-', ''],
+        ]),
   ];
 }
 
 export function mlSummary(m) {
   const l = m.lineage;
-  return `ml: hashing samples digestPaths ${m.hashing.ours.samples.map((x) => x.toFixed(0)).join(', ')} MB/s, sha256sum ${m.hashing.sha256sum.samples.map((x) => x.toFixed(0)).join(', ')} MB/s; graph of ${m.graphRecords.toLocaleString('en-US')} records and ${(l.events).toLocaleString('en-US')} events built in ${l.buildSeconds.toFixed(0)} s; midpoint seq ${l.midpointSeq.toLocaleString('en-US')}; load ${m.loadAtStart[0]} → ${m.loadAtEnd[0]}`;
+  const s = m.samples;
+  return [
+    m.hashing === undefined ? '' : `ml: hashing samples digestPaths ${m.hashing.ours.samples.map((x) => x.toFixed(0)).join(', ')} MB/s, sha256sum ${m.hashing.sha256sum.samples.map((x) => x.toFixed(0)).join(', ')} MB/s; `,
+    l === undefined ? '' : `graph of ${m.graphRecords.toLocaleString('en-US')} records and ${(l.events).toLocaleString('en-US')} events built in ${l.buildSeconds.toFixed(0)} s; midpoint seq ${l.midpointSeq.toLocaleString('en-US')}; `,
+    s === undefined ? '' : `sample set: ${s.events} events, ${(s.payloadJsonBytes / 2 ** 20).toFixed(1)} MiB of payload JSON, store ${(s.storeBytes / 2 ** 20).toFixed(1)} MiB, appendMany baseline ${(s.appendManyMs / 1000).toFixed(2)} s, proof ${s.prove.proofBytes} bytes; `,
+    `load ${m.loadAtStart[0]} → ${m.loadAtEnd[0]}`,
+  ].join('');
 }

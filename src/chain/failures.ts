@@ -29,6 +29,7 @@ export const FAILURE_CODES = [
   'LINK_BREAK', //       a link added while in place, or removed while not (SPEC §19.2)
   'PROJECTION_MISMATCH', // a stored projection (index) differs from what the log implies
   'BACKEND_DISAGREEMENT', // the fast and the reference Ed25519 backends disagree on a signature (audit --reference)
+  'SAMPLE_SET_BREAK', // sample-set chunks incomplete, out of order, or not rolling up to their record (SPEC §21.5)
   'TREE_MISMATCH', //    a stored Merkle tree node differs from what the log implies (SPEC §17.2)
   'CHECKPOINT_MISMATCH', // the log's root or head at the checkpoint's size differs: rewritten or forked (verify --checkpoint)
   'CHECKPOINT_TRUNCATED', // the log holds fewer events than a checkpoint committed to (verify --checkpoint)

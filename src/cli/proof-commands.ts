@@ -72,7 +72,7 @@ export async function assertFreeOut(out: string | undefined): Promise<void> {
 }
 
 /** Writes output to --out (never over an existing file) or to stdout. */
-async function emit(io: Io, text: string, out: string | undefined): Promise<void> {
+export async function emit(io: Io, text: string, out: string | undefined): Promise<void> {
   if (out === undefined) {
     io.stdout.write(text);
     return;
@@ -100,7 +100,7 @@ export function trustedKeyArgument(value: string, previous: TrustedKey[] = []): 
   throw new LedgerError('INVALID_ARGUMENT', `--trusted-key must be a public key in hex (64 characters) or a verifier key NAME+ID+BASE64, got ${JSON.stringify(value.slice(0, 80))}`);
 }
 
-function requireTrust(keys: readonly TrustedKey[] | undefined): readonly TrustedKey[] {
+export function requireTrust(keys: readonly TrustedKey[] | undefined): readonly TrustedKey[] {
   if (keys === undefined || keys.length === 0) {
     throw new LedgerError('USAGE', 'pass --trusted-key PUBKEY (the ledger key you trust, as printed by `provledger keygen` or `key list`); without it a proof shows only that it agrees with itself');
   }
@@ -108,7 +108,7 @@ function requireTrust(keys: readonly TrustedKey[] | undefined): readonly Trusted
 }
 
 /** A verdict's outcome as exit code and output: one line on stderr for a failure, as every error is. */
-function report<T>(io: Io, json: boolean, verdict: Verdict<T>, success: (v: T) => string, toJson: (v: T) => unknown): number {
+export function report<T>(io: Io, json: boolean, verdict: Verdict<T>, success: (v: T) => string, toJson: (v: T) => unknown): number {
   if (verdict.ok) {
     print(io, json ? JSON.stringify({ ok: true, ...(toJson(verdict) as object) }) : success(verdict));
     return EXIT.OK;

@@ -9,6 +9,7 @@ import type { JsonValue } from '../event/event.js';
 import { LedgerError } from '../errors.js';
 import { isJsonObject } from './json.js';
 import { parseLicense } from './spdx.js';
+import { MAX_SAMPLE_LICENSES } from './sample-file.js';
 
 export const ML_KINDS = ['dataset', 'dataset-version', 'sample-set', 'model', 'software', 'config', 'run', 'evaluation', 'context'] as const;
 export type MlKind = (typeof ML_KINDS)[number];
@@ -67,7 +68,19 @@ const members = z
 export const ML_SCHEMAS = {
   dataset: z.strictObject({ ...common, members: members.optional() }),
   'dataset-version': z.strictObject({ ...common, dataset: text(128).optional(), release: text(64), members }),
-  'sample-set': z.strictObject({ ...common, root: hex(32), count: z.int().min(0), fingerprint: z.literal('sha256') }),
+  'sample-set': z
+    .strictObject({
+      ...common,
+      root: hex(32),
+      count: z.int().min(0),
+      fingerprint: z.literal('sha256'),
+      // SPEC §21.5: how many samples carry each licence, present exactly when the samples carry licences.
+      sampleLicenses: z.record(licenseText, z.int().min(1)).optional(),
+    })
+    .refine((set) => set.sampleLicenses === undefined || (Object.keys(set.sampleLicenses).length <= MAX_SAMPLE_LICENSES && Object.values(set.sampleLicenses).reduce((a, b) => a + b, 0) === set.count), {
+      message: `sampleLicenses must count every sample once, with at most ${MAX_SAMPLE_LICENSES} licences`,
+      path: ['sampleLicenses'],
+    }),
   model: z.strictObject({ ...common, framework: text(64).optional(), architecture: text(200).optional(), members: members.optional() }),
   software: z.strictObject({ ...common, repository: text(2048).optional(), commit: z.string().regex(/^[0-9a-f]{7,64}$/).optional(), members: members.optional() }),
   config: z.strictObject({ ...common, values: z.record(z.string().max(256), json).optional(), members: members.optional() }),

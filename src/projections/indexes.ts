@@ -12,9 +12,9 @@ import type { KeyStanding, Role } from '../domain/keys.js';
 /**
  * rc: current state; rv: versions; rk: records by kind; ti: events by time; ka: key authority history;
  * mt: the Merkle tree's complete subtrees (SPEC §17); lu, ld: link changes by dependent and by dependency (§19.4);
- * iv: invalidations (§23.1).
+ * iv: invalidations (§23.1); ss: sample-set chunks (§21.5).
  */
-export const INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'ka', 'mt', 'lu', 'ld', 'iv'] as const;
+export const INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'ka', 'mt', 'lu', 'ld', 'iv', 'ss'] as const;
 export type IndexName = (typeof INDEX_NAMES)[number];
 
 export interface IndexEntry {

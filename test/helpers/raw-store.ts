@@ -37,9 +37,10 @@ export function seqKey(seq: number): Uint8Array {
  * The projection sublevels (SPEC §12.1) as LevelDB names them: `i-rc`, `i-rv`, `i-rk`, `i-ti`, and the Merkle
  * tree's `i-mt` (SPEC §17.2: key uint64be(last leaf seq) ‖ uint8(level), value the raw 32-byte node hash), and
  * the link changes `i-lu` (by dependent) and `i-ld` (by dependency) of SPEC §19.4, and the invalidations `i-iv`
- * of SPEC §23.1 (key id ‖ 0x00 ‖ uint64be(seq), value canonical CBOR {reason, version}).
+ * of SPEC §23.1 (key id ‖ 0x00 ‖ uint64be(seq), value canonical CBOR {reason, version}), and the sample-set
+ * chunks `i-ss` of SPEC §21.5 (key id ‖ 0x00 ‖ uint32be(version) ‖ first fingerprint, value CBOR {seq, root}).
  */
-export const RAW_INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'mt', 'lu', 'ld', 'iv'] as const;
+export const RAW_INDEX_NAMES = ['rc', 'rv', 'rk', 'ti', 'mt', 'lu', 'ld', 'iv', 'ss'] as const;
 export type RawIndexName = (typeof RAW_INDEX_NAMES)[number];
 export type RawIndexes = Record<RawIndexName, RawSublevels['log']>;
 
