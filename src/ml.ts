@@ -9,8 +9,9 @@ import { assertMlBody, RUN_KINDS, type MlKind } from './domain/ml.js';
 import { assertRecordId, decideRecord, ID_PATTERN, type RecordState } from './domain/records.js';
 import { parseLicense, formatLicense } from './domain/spdx.js';
 import { diffJson, isJsonObject } from './domain/json.js';
-import { LedgerError } from './errors.js';
-import type { JsonValue } from './event/event.js';
+import { isLedgerError, LedgerError } from './errors.js';
+import { prepareEvent, PREV_UNKNOWN, type JsonValue } from './event/event.js';
+import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, MAX_TIME_MS } from './event/format.js';
 import type { AppendInput, AppendResult } from './ledger.js';
 import type { DecideContext, RecordSnapshot } from './records.js';
 
@@ -91,6 +92,34 @@ export class Artifacts {
       return [event];
     });
     return results.length === 0 ? outcome! : { ...outcome!, seq: results[0]!.seq, hash: results[0]!.hash };
+  }
+}
+
+/**
+ * Refuses, before anything is hashed, a manifest too large to fit in one event (SPEC §21.2): the record it would
+ * make is encoded with placeholder digests, which have the real digests' length, at the largest seq and time.
+ * Fields kept from an earlier version are not counted, so a record that passes here can still be refused by the
+ * append itself (EVENT_TOO_LARGE) after hashing.
+ * @throws LedgerError EVENT_TOO_LARGE naming the file count, with what to do instead.
+ * @example await digestPaths(paths, { onPlan: (files) => assertManifestFits({ kind: 'dataset', name: 'mnist' }, files) });
+ */
+export function assertManifestFits(input: Omit<ArtifactInput, 'content'>, files: readonly { readonly path: string; readonly size: number }[], maxEventBytes = DEFAULT_MAX_EVENT_BYTES): void {
+  if (files.length === 1 && files[0]!.path === '') return;
+  const placeholder = '0'.repeat(64);
+  const size = files.reduce((sum, file) => sum + file.size, 0);
+  const content: ArtifactContent = { sha256: placeholder, size, members: files.map((file) => ({ path: file.path, sha256: placeholder, size: file.size })) };
+  const license = input.license === undefined ? undefined : formatLicense(parseLicense(input.license));
+  const event = decideRecord({ op: 'create', id: input.id ?? input.name, kind: input.kind, data: artifactData({ ...input, content }, license, null) }, null);
+  try {
+    prepareEvent({ v: FORMAT_VERSION, seq: Number.MAX_SAFE_INTEGER, prev: PREV_UNKNOWN, ts: MAX_TIME_MS, type: event.type, author: PREV_UNKNOWN, payload: event.payload }, maxEventBytes);
+  } catch (error) {
+    if (!isLedgerError(error, 'EVENT_TOO_LARGE')) throw error;
+    const bytes = (error.details as { bytes?: number } | undefined)?.bytes;
+    throw new LedgerError(
+      'EVENT_TOO_LARGE',
+      `a manifest of ${files.length} files makes a record of ${bytes ?? 'over'} bytes, over the event limit of ${maxEventBytes}; nothing was hashed. Record the directory as one archive file (e.g. a tar), or as several artifacts (one per subdirectory)`,
+      { details: { files: files.length, ...(bytes === undefined ? {} : { bytes }), limit: maxEventBytes } },
+    );
   }
 }
 

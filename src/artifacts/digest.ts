@@ -51,6 +51,12 @@ export interface DigestOptions {
   readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Checked before every file, every large-file chunk and every 10 ms; an abort rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /**
+   * Called once the walk is done and before the first byte is hashed, with every file found (manifest path and
+   * size; one file with path ''). Throwing stops the digest there: a caller can refuse a manifest that could
+   * never be recorded without first hashing gigabytes.
+   */
+  readonly onPlan?: (files: readonly { readonly path: string; readonly size: number }[]) => void;
 }
 
 /** Read size: large enough that a call per chunk costs nothing beside hashing it. Smaller files are read at once. */
@@ -89,6 +95,7 @@ export async function digestPaths(paths: readonly string[], options: DigestOptio
   const pacer = new Pacer(signal);
   const plan = await planFiles(paths, pacer);
   const bytesTotal = plan.files.reduce((sum, file) => sum + Number(file.stats.size), 0);
+  options.onPlan?.(plan.files.map((file) => ({ path: file.path, size: Number(file.stats.size) })));
   onProgress?.(0, bytesTotal);
   const digests = await hashFiles(plan.files, { bytesDone: 0, bytesTotal, onProgress, signal }, pacer);
 

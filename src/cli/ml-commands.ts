@@ -10,7 +10,7 @@ import { assertRecordId, ID_PATTERN } from '../domain/records.js';
 import { parseLicense } from '../domain/spdx.js';
 import { LedgerError } from '../errors.js';
 import type { JsonValue } from '../event/event.js';
-import { ARTIFACT_KINDS, type ArtifactKind } from '../ml.js';
+import { ARTIFACT_KINDS, assertManifestFits, type ArtifactKind } from '../ml.js';
 import { flagsOf, ledgerOptions, print, withLedger, withLedgerOptions, type Io } from './context.js';
 import { startProgress } from './progress.js';
 
@@ -87,7 +87,11 @@ export function registerMlCommands(program: Command, io: Io): void {
       // The key (and its passphrase) first, then the hashing, which may take minutes; then the ledger.
       const ready = await ledgerOptions(global, io, true);
       const progress = startProgress('hash', io.stderr, 'bytes');
-      const content = await digestPaths(paths, { onProgress: (done: number, total: number) => progress.update(done, total) }).finally(() => progress.stop());
+      const content = await digestPaths(paths, {
+        // A manifest that could never fit in one event is refused after the walk, before any byte is hashed.
+        onPlan: (files) => assertManifestFits({ kind: options.kind as ArtifactKind, name: options.name, id: options.id, license: options.license }, files),
+        onProgress: (done: number, total: number) => progress.update(done, total),
+      }).finally(() => progress.stop());
       const result = await withLedgerOptions(global, io, ready, (ledger) => ledger.artifacts.add({ kind: options.kind as ArtifactKind, name: options.name, id: options.id, license: options.license, content }));
       if (global.json === true) print(io, JSON.stringify({ ...result, sha256: content.sha256, size: content.size, files: content.files }));
       else if (result.unchanged) print(io, `unchanged: ${result.id} version ${result.version} already has this content (sha256 ${content.sha256}); nothing written`);
