@@ -39,3 +39,6 @@ export type { Artifacts, Runs, ArtifactInput, ArtifactResult, ArtifactContent, A
 export { digestPaths, manifestDigest } from './artifacts/digest.js';
 export type { ArtifactDigest, ManifestMember } from './artifacts/digest.js';
 export type { Provenance, Impact, AffectedRecord, LicenseReport, LicensedRecord, DatasetDiff, MemberChange, StoredInvalidation, LicenseFinding } from './provenance.js';
+// Export and import (SPEC §25).
+export type { ExportJsonlOptions, ExportProvOptions, ImportOptions, ImportResult, ImportSource, ProvDocument, ProvAttributes, ProvValue } from './exchange.js';
+export { EXPORT_FORMAT } from './exchange.js';

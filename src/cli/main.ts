@@ -11,6 +11,7 @@ import { registerProofCommands } from './proof-commands.js';
 import { registerLinkCommands } from './link-commands.js';
 import { registerMlCommands } from './ml-commands.js';
 import { registerProvenanceCommands } from './provenance-commands.js';
+import { registerExchangeCommands } from './exchange-commands.js';
 import type { Io } from './context.js';
 import { EXIT, EXIT_CODE_OF } from './exit-codes.js';
 
@@ -49,6 +50,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   registerLinkCommands(program, io);
   registerMlCommands(program, io);
   registerProvenanceCommands(program, io, (code) => (exitCode = code));
+  registerExchangeCommands(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
