@@ -245,8 +245,11 @@ async function storeEvents(temp: string, chunks: AsyncIterable<Uint8Array | stri
     const flush = async () => {
       if (batch.length === 0) return;
       const last = batch[batch.length - 1]!;
-      head = { seq: last.body.seq, hash: last.hash, ts: last.body.ts };
-      await store.commit({ events: batch.map((e) => ({ seq: e.body.seq, bytes: e.bytes })), head, ...(pendingMeta === undefined ? {} : { meta: pendingMeta }) });
+      head = { seq: events - 1, hash: last.hash, ts: last.body.ts };
+      // Stored by position in the file, not by the seq the event claims: verify then catches a line out of place
+      // too (SEQ_MISMATCH), even if the reader's own check were ever skipped.
+      const first = events - batch.length;
+      await store.commit({ events: batch.map((e, i) => ({ seq: first + i, bytes: e.bytes })), head, ...(pendingMeta === undefined ? {} : { meta: pendingMeta }) });
       pendingMeta = undefined;
       batch = [];
       batchBytes = 0;
@@ -257,7 +260,7 @@ async function storeEvents(temp: string, chunks: AsyncIterable<Uint8Array | stri
         continue;
       }
       const { event, line } = item;
-      if (event.body.seq === 0) {
+      if (events === 0) {
         // The ledger facts come from the genesis, as at init; verify then checks the genesis in full (SPEC §4.1).
         const genesis = readGenesis(event.body);
         if (typeof genesis === 'string') throw new LedgerError('IMPORT_INVALID', `line ${line} of the export holds an invalid genesis (${genesis}); nothing was imported`, { details: { line, failure: 'BAD_GENESIS', seq: 0 } });
