@@ -49,7 +49,12 @@ export interface ImportOptions {
   readonly expectHead?: { readonly seq: number; readonly hash: string };
   /** Signature-checking threads for the verification (default: one per core for large ledgers). */
   readonly threads?: number;
+  /** Called as the import reads the file, rebuilds the projections and verifies, with the count so far and the total. */
+  readonly onProgress?: (phase: ImportPhase, done: number, total: number) => void;
 }
+
+/** The three passes of an import, in order (SPEC §25.4). */
+export type ImportPhase = 'read' | 'rebuild' | 'verify';
 
 export interface ImportResult {
   readonly ledgerId: string;
@@ -74,7 +79,11 @@ export interface ExchangeHost {
 
 /** What import needs of the ledger class: opening the directory it built, to rebuild and verify it. */
 export interface ImportHost {
-  open(dir: string, options: { sync?: boolean }): Promise<{ rebuild(): Promise<unknown>; verify(options: { expectHead?: ImportOptions['expectHead']; threads?: number }): Promise<VerifyReport>; close(): Promise<void> }>;
+  open(dir: string, options: { sync?: boolean }): Promise<{
+    rebuild(options: { onProgress?: (done: number, total: number) => void }): Promise<unknown>;
+    verify(options: { expectHead?: ImportOptions['expectHead']; threads?: number; onProgress?: (done: number, total: number) => void }): Promise<VerifyReport>;
+    close(): Promise<void>;
+  }>;
 }
 
 /** An export to import: the path of a file, or its bytes (or text) in chunks, such as a readable stream. */
@@ -207,12 +216,13 @@ export async function importLedger(dir: string, source: ImportSource, options: I
     throw new LedgerError('INVALID_ARGUMENT', `cannot create a directory beside ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check that ${parent} exists and is writable`, { cause: error });
   }
   try {
-    const { head, events, ledgerId } = await storeEvents(temp, chunks, options.sync);
+    const progress = options.onProgress;
+    const { head, events, ledgerId } = await storeEvents(temp, chunks, options.sync, progress === undefined ? undefined : (done, total) => progress('read', done, total));
     const ledger = await host.open(temp, { sync: options.sync });
     let report: VerifyReport;
     try {
-      await ledger.rebuild();
-      report = await ledger.verify({ expectHead: options.expectHead, threads: options.threads });
+      await ledger.rebuild({ onProgress: progress === undefined ? undefined : (done, total) => progress('rebuild', done, total) });
+      report = await ledger.verify({ expectHead: options.expectHead, threads: options.threads, onProgress: progress === undefined ? undefined : (done, total) => progress('verify', done, total) });
     } finally {
       await ledger.close();
     }
@@ -232,7 +242,12 @@ export async function importLedger(dir: string, source: ImportSource, options: I
 }
 
 /** Reads the export into a new store at `temp`: the log, the head and the ledger facts from the genesis. */
-async function storeEvents(temp: string, chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, sync: boolean | undefined): Promise<{ head: StoredHead; events: number; ledgerId: string }> {
+async function storeEvents(
+  temp: string,
+  chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  sync: boolean | undefined,
+  onProgress: ((done: number, total: number) => void) | undefined,
+): Promise<{ head: StoredHead; events: number; ledgerId: string }> {
   const store = await LevelLogStore.open(temp, { create: true, sync });
   try {
     let batch: SealedEvent[] = [];
@@ -242,6 +257,7 @@ async function storeEvents(temp: string, chunks: AsyncIterable<Uint8Array | stri
     let ledgerId = '';
     let head: StoredHead | undefined;
     let events = 0;
+    let total = 0;
     const flush = async () => {
       if (batch.length === 0) return;
       const last = batch[batch.length - 1]!;
@@ -253,10 +269,12 @@ async function storeEvents(temp: string, chunks: AsyncIterable<Uint8Array | stri
       pendingMeta = undefined;
       batch = [];
       batchBytes = 0;
+      onProgress?.(events, total);
     };
     for await (const item of readExport(splitLines(chunks))) {
       if (item.kind === 'header') {
         ledgerId = item.header.ledger;
+        total = item.header.to + 1;
         continue;
       }
       const { event, line } = item;

@@ -40,5 +40,5 @@ export { digestPaths, manifestDigest } from './artifacts/digest.js';
 export type { ArtifactDigest, ManifestMember } from './artifacts/digest.js';
 export type { Provenance, Impact, AffectedRecord, LicenseReport, LicensedRecord, DatasetDiff, MemberChange, StoredInvalidation, LicenseFinding } from './provenance.js';
 // Export and import (SPEC §25).
-export type { ExportJsonlOptions, ExportProvOptions, ImportOptions, ImportResult, ImportSource, ProvDocument, ProvAttributes, ProvValue } from './exchange.js';
+export type { ExportJsonlOptions, ExportProvOptions, ImportOptions, ImportPhase, ImportResult, ImportSource, ProvDocument, ProvAttributes, ProvValue } from './exchange.js';
 export { EXPORT_FORMAT } from './exchange.js';

@@ -149,6 +149,21 @@ describe('SPEC §25.4: an import reproduces the ledger it was exported from', ()
     });
   });
 
+  it('reports progress through its three passes, each reaching the number of events', async () => {
+    await withTempDir(async (tmp) => {
+      const seen = new Map<string, [number, number]>();
+      const order: string[] = [];
+      await Ledger.import(join(tmp, 'progress'), [exportText], {
+        onProgress: (phase, done, total) => {
+          if (order.at(-1) !== phase) order.push(phase);
+          seen.set(phase, [done, total]);
+        },
+      });
+      expect(order).toEqual(['read', 'rebuild', 'verify']);
+      for (const phase of order) expect(seen.get(phase), phase).toEqual([HEAD_SEQ + 1, HEAD_SEQ + 1]);
+    });
+  });
+
   it('checks an expected head: the right one passes, another is IMPORT_INVALID and nothing appears', async () => {
     await withTempDir(async (tmp) => {
       const head = (await withOpen(source, (l) => l.head()))!;

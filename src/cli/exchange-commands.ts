@@ -11,6 +11,7 @@ import { Ledger } from '../ledger.js';
 import { flagsOf, ledgerDir, print, withLedger, type Io } from './context.js';
 import { parseHeadRef, parsePoint, parseSeq } from './input.js';
 import { assertFreeOut } from './proof-commands.js';
+import { startProgress } from './progress.js';
 
 const FORMATS = ['jsonl', 'prov-json'] as const;
 
@@ -66,7 +67,14 @@ export function registerExchangeCommands(program: Command, io: Io): void {
       const global = flagsOf(command);
       const expectHead = options.expectHead === undefined ? undefined : parseHeadRef(options.expectHead, '--expect-head');
       const dir = ledgerDir(global, io);
-      const result = await Ledger.import(dir, file === '-' ? io.stdin : file, { sync: global.sync, expectHead });
+      // One bar over the three passes (read, rebuild, verify), on stderr and only on a terminal.
+      const progress = startProgress('import', io.stderr);
+      const pass = { read: 0, rebuild: 1, verify: 2 } as const;
+      const result = await Ledger.import(dir, file === '-' ? io.stdin : file, {
+        sync: global.sync,
+        expectHead,
+        onProgress: (phase, done, total) => progress.update(pass[phase] * total + done, 3 * total),
+      }).finally(() => progress.stop());
       if (global.json === true) print(io, JSON.stringify({ seq: result.seq, hash: result.hash, events: result.events }));
       else print(io, `imported ${result.events} events into ${dir}, every one verified\nledger  ${result.ledgerId}\nhead    ${result.seq}:${result.hash}`);
     });
