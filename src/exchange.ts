@@ -197,9 +197,9 @@ export async function exportProvJson(host: ExchangeHost, options: ExportProvOpti
 }
 
 /**
- * Builds a new ledger at `dir` from a JSONL export (SPEC §25.4), read from a path or from chunks: every line read strictly, the events stored as the
- * log, the projections and tree rebuilt, and the whole ledger verified, all in a hidden sibling directory renamed
- * to `dir` only when everything passed. `dir` must not exist, or be an empty directory.
+ * Builds a new ledger at `dir` from a JSONL export (SPEC §25.4), read from a path or from chunks: every line read
+ * strictly, the events stored as the log, the projections and tree rebuilt, and the whole ledger verified, all in a
+ * hidden sibling directory renamed to `dir` only when everything passed. `dir` must not exist, or be empty.
  * @throws LedgerError LEDGER_EXISTS, INVALID_ARGUMENT (a non-empty directory or a file at `dir`, an unwritable
  * parent), EXPORT_MALFORMED (not an export: exit 2), IMPORT_INVALID (its events were changed or fail verification:
  * exit 1), STORE_ERROR. Nothing appears at `dir` when it throws.
