@@ -305,6 +305,84 @@ describe('SPEC §25.3: the PROV-JSON of the ML fixture', () => {
   });
 });
 
+describe('SPEC §25.3: the PROV-JSON of the MNIST pipeline (fixtures/mnist-pipeline, recorded as pipeline.test.ts records it)', () => {
+  const PIPELINE = new URL('../fixtures/mnist-pipeline/', import.meta.url).pathname;
+  let prov: ProvDocument;
+  let cnnOnly: ProvDocument;
+  let beforeNovember: ProvDocument;
+
+  beforeAll(async () => {
+    await withTempDir(async (tmp) => {
+      const ledger = await Ledger.create(join(tmp, 'pipeline'), createOptions());
+      try {
+        const add = async (path: string, kind: 'dataset' | 'model' | 'software' | 'config' | 'evaluation', name: string, license?: string) =>
+          ledger.artifacts.add({ kind, name, license, content: await digestPaths([join(PIPELINE, path)]) });
+        await add('data/2026-10', 'dataset', 'mnist', 'CC-BY-SA-3.0');
+        await add('train.py', 'software', 'train.py', 'MIT');
+        await add('evaluate.py', 'software', 'evaluate.py', 'MIT');
+        await add('configs/train.yaml', 'config', 'train.yaml', 'MIT');
+        await add('configs/eval.yaml', 'config', 'eval.yaml', 'MIT');
+        await add('model/base.bin', 'model', 'lenet-base', 'CC-BY-NC-4.0');
+        const inputs = [{ id: 'mnist', role: 'train', split: '2026-10' }, { id: 'lenet-base', role: 'base-model' }, { id: 'train.py', role: 'code' }, { id: 'train.yaml', role: 'config' }] as const;
+        await ledger.runs.start({ kind: 'train', name: 'train cnn on mnist 2026-10', id: 'train-2026-10', inputs, parameters: { lr: 0.001, epochs: 3 } });
+        await add('model/cnn.bin', 'model', 'cnn', 'Apache-2.0');
+        await ledger.runs.finish('train-2026-10', { status: 'completed', outputs: ['cnn'], metrics: { loss: 0.21 } });
+        const evalInputs = [{ id: 'cnn', role: 'eval' }, { id: 'mnist', role: 'test', split: '2026-10' }, { id: 'evaluate.py', role: 'code' }, { id: 'eval.yaml', role: 'config' }] as const;
+        await ledger.runs.start({ kind: 'evaluate', name: 'evaluate cnn on mnist 2026-10', id: 'eval-2026-10', inputs: evalInputs });
+        await add('results/metrics.json', 'evaluation', 'cnn-metrics', 'CC-BY-4.0');
+        await ledger.runs.finish('eval-2026-10', { status: 'completed', outputs: ['cnn-metrics'], metrics: { accuracy: 0.9167 } });
+        await ledger.links.add({ from: 'cnn-metrics', to: 'cnn', rel: 'evaluates' });
+        expect((await ledger.head())!.seq).toBe(23);
+        await add('data/2026-11', 'dataset', 'mnist');
+        await ledger.provenance.invalidate('mnist', { version: 1, reason: 'train-labels.idx: two samples have the labels 4 and 9 swapped' });
+        prov = await ledger.exportProvJson();
+        cnnOnly = await ledger.exportProvJson({ record: 'train-2026-10' });
+        beforeNovember = await ledger.exportProvJson({ at: { seq: 23 } });
+      } finally {
+        await ledger.close();
+      }
+    });
+  });
+
+  it('every artifact an entity, both runs activities with their times, one agent (the owner)', () => {
+    expect(Object.keys(prov.entity!)).toEqual(['cnn', 'cnn-metrics', 'eval.yaml', 'evaluate.py', 'lenet-base', 'mnist', 'train.py', 'train.yaml'].map((id) => `record:${id}`));
+    expect(Object.keys(prov.activity!)).toEqual(['record:eval-2026-10', 'record:train-2026-10']);
+    expect(prov.activity!['record:train-2026-10']).toMatchObject({ 'provledger:runKind': 'train', 'provledger:state': 'COMPLETED', 'prov:startTime': expect.any(String), 'prov:endTime': expect.any(String) });
+    expect(Object.keys(prov.agent!)).toEqual([`key:${ownerKey.publicKeyHex}`]);
+    expect(Object.keys(prov.wasAttributedTo!)).toHaveLength(8);
+    expect(Object.keys(prov.wasAssociatedWith!)).toHaveLength(2);
+  });
+
+  it('the runs used their inputs with role and split, and generated the model and the results; the results evaluate the model', () => {
+    const used = Object.values(prov.used!).map((u) => `${String(u['prov:activity'])} used ${String(u['prov:entity'])} as ${String(u['prov:role'])}${u['provledger:split'] === undefined ? '' : ` (${String(u['provledger:split'])})`}`);
+    expect(used.sort()).toEqual([
+      'record:eval-2026-10 used record:cnn as eval',
+      'record:eval-2026-10 used record:eval.yaml as config',
+      'record:eval-2026-10 used record:evaluate.py as code',
+      'record:eval-2026-10 used record:mnist as test (2026-10)',
+      'record:train-2026-10 used record:lenet-base as base-model',
+      'record:train-2026-10 used record:mnist as train (2026-10)',
+      'record:train-2026-10 used record:train.py as code',
+      'record:train-2026-10 used record:train.yaml as config',
+    ]);
+    const generated = Object.values(prov.wasGeneratedBy!).map((g) => `${String(g['prov:entity'])} by ${String(g['prov:activity'])}`);
+    expect(generated.sort()).toEqual(['record:cnn by record:train-2026-10', 'record:cnn-metrics by record:eval-2026-10']);
+    expect(Object.values(prov.wasInfluencedBy!)).toEqual([{ 'prov:influencee': 'record:cnn-metrics', 'prov:influencer': 'record:cnn', 'provledger:rel': 'evaluates', 'provledger:seq': 23 }]);
+  });
+
+  it('mnist is at version 2, its version 1 invalidated; the licences are declared', () => {
+    expect(prov.entity!['record:mnist']).toMatchObject({ 'provledger:version': 2, 'provledger:invalidated': false, 'provledger:invalidatedVersions': [1], 'provledger:licenseDeclared': 'CC-BY-SA-3.0' });
+    expect(prov.entity!['record:lenet-base']).toMatchObject({ 'provledger:licenseDeclared': 'CC-BY-NC-4.0', 'provledger:sha256': expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(beforeNovember.entity!['record:mnist']).toMatchObject({ 'provledger:version': 1, 'provledger:invalidated': false });
+    expect(beforeNovember.entity!['record:mnist']!['provledger:invalidatedVersions']).toBeUndefined();
+  });
+
+  it('record: the training run\'s lineage up and down only (not the evaluation scripts)', () => {
+    const ids = [...Object.keys(cnnOnly.entity!), ...Object.keys(cnnOnly.activity!)].sort();
+    expect(ids).toEqual(['cnn', 'cnn-metrics', 'eval-2026-10', 'lenet-base', 'mnist', 'train-2026-10', 'train.py', 'train.yaml'].map((id) => `record:${id}`));
+  });
+});
+
 describe('SPEC §25.4 as a property: any ledger of records, links and notes round-trips to the same store', () => {
   const stepArb = fc.oneof(
     fc.record({ op: fc.constant('create' as const), id: fc.constantFrom('a', 'b', 'c'), n: fc.integer({ min: 0, max: 9 }) }),
