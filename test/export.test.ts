@@ -2,8 +2,8 @@
  * SPEC §25 through the library: a JSONL export imported into a new directory is the same ledger (same head, the
  * same bytes in every key and value of the store, the same answers to every query), for a ledger with every
  * event type and for random ones (fast-check); `--from/--to` and `--record` exports hold what §25.2 says; the
- * PROV-JSON of the ML fixture holds the expected entities, activities, agents and relations, and `record`
- * restricts it to one lineage.
+ * PROV-JSON of the ML fixture and of the MNIST pipeline holds the expected entities, activities, agents and
+ * relations, and `record` restricts it to one lineage.
  *
  * The rich ledger, built once (seq: what):
  *    0 genesis   1 key.add other (writer)   2 record ds (owner)   3 record ds v2 (other)   4 record tmp (other)
