@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.js';
-import { sealEvent } from '../event/event.js';
+import { openEvent, sealEvent } from '../event/event.js';
 import { buildChain, LEDGER_ID, otherKey } from '../../test/helpers/events.js';
 import { EXPORT_FORMAT, formatEventLine, formatFooter, formatHeader, MAX_LINE_BYTES, readExport, splitLines, type ExportItem } from './jsonl.js';
 
@@ -47,6 +47,18 @@ describe('SPEC §25.1: an export is read back to exactly the events written', ()
     expect(Object.keys(line)).toEqual(['seq', 'hash', 'ts', 'type', 'author', 'payload', 'event']);
     expect(line).toMatchObject({ seq: 1, hash: toHex(chain[1]!.hash), ts: chain[1]!.body.ts, type: 'app.note', author: toHex(chain[1]!.body.author), payload: { text: 'é "q" \u0001', n: 0.5 } });
     expect(JSON.parse(formatHeader({ ledger: LEDGER_ID, from: 0, to: 3, record: 'x' }))).toEqual({ format: EXPORT_FORMAT, ledger: LEDGER_ID, from: 0, to: 3, record: 'x' });
+  });
+});
+
+describe('SPEC §25.1: payload keys are written in the order of §5.7, whatever the JavaScript object order', () => {
+  it('integer-like and non-ASCII keys too: shorter UTF-8 first, then bytewise', () => {
+    const [, event] = buildChain([{ payload: { 'é': 1, b: { z: 0, '2': [{ y: 1, x: 2 }] }, '10': 3, a: 4 } }]);
+    const decoded = openEvent(event!.bytes);
+    // JavaScript lists integer-like keys first, so the decoded object is not in §5.7 order.
+    expect(Object.keys(decoded.body.payload as object)).toEqual(['10', 'a', 'b', 'é']);
+    const line = formatEventLine(decoded);
+    expect(line).toContain('"payload":{"a":4,"b":{"2":[{"x":2,"y":1}],"z":0},"10":3,"é":1}');
+    expect(formatEventLine(event!)).toBe(line);
   });
 });
 
