@@ -12,7 +12,8 @@
  * goes, 6 verify peak memory (fresh child process per ledger size), 7 records (point reads, replay, rebuild
  * and record writes on two ledgers with the same records; scripts/bench/records.js), 8 transparency (checkpoint
  * and proofs, their sizes, on the same two ledgers, and the Merkle tree's append cost;
- * scripts/bench/transparency.js). Results: a table on stdout and JSON in bench-out/results.json. Ledgers live in
+ * scripts/bench/transparency.js), 9 ML (scripts/bench/ml.js), 10 export and import as ratios against verify
+ * (scripts/bench/exchange.js). Results: a table on stdout and JSON in bench-out/results.json. Ledgers live in
  * a temporary directory that is removed at the end.
  */
 import { execFile } from 'node:child_process';
@@ -49,6 +50,7 @@ import {
 import { measureRecords } from './bench/records.js';
 import { measureTransparency, transparencyRows, transparencySummary } from './bench/transparency.js';
 import { measureMl, mlRows, mlSummary } from './bench/ml.js';
+import { exchangeRows, exchangeSummary, measureExchange } from './bench/exchange.js';
 
 const run = promisify(execFile);
 const BATCH = 1000;
@@ -164,6 +166,9 @@ async function main() {
 
   // 9. ML provenance (issue 5): artifact hashing beside sha256sum, lineage walks now and in the past.
   if (options.ml) results.ml = await measureMl({ key, newDir, log, options });
+
+  // 10. Export and import (issue 5): JSONL export and import of one ledger, as ratios against verify of it.
+  if (options.exchange) results.exchange = await measureExchange({ key, newDir, log, options, buildLedger: (dir, k, total) => buildLedger(dir, k, total) });
 
   results.load.end = loadAverage();
   log(`load average at end (1, 5, 15 min): ${results.load.end.join(', ')}`);
@@ -500,6 +505,7 @@ function printReport() {
   if (records !== undefined) rows.push(...recordRows(records, label));
   if (results.transparency !== undefined) rows.push(...transparencyRows(results.transparency, label));
   if (results.ml !== undefined) rows.push(...mlRows(results.ml));
+  if (results.exchange !== undefined) rows.push(...exchangeRows(results.exchange, label));
 
   const out = [];
   out.push(`provledger benchmarks — ${results.date}`);
@@ -541,5 +547,6 @@ function printReport() {
   }
   if (results.transparency !== undefined) out.push(transparencySummary(results.transparency, label));
   if (results.ml !== undefined) out.push(mlSummary(results.ml));
+  if (results.exchange !== undefined) out.push(exchangeSummary(results.exchange));
   console.log(out.join('\n'));
 }

@@ -45,10 +45,13 @@ export const ERROR_CODES = [
   'LINK_CYCLE',
   'RUN_FINISHED',
   'ALREADY_INVALID',
+  'EXPORT_MALFORMED',
   // a checkpoint this ledger no longer matches: rewritten, forked or truncated since (CLI exit 1)
   'CHECKPOINT_MISMATCH',
   // a fingerprint that is not in the sample set: there is nothing to prove (CLI exit 1)
   'SAMPLE_NOT_FOUND',
+  // an export whose events were changed or fail verification; nothing was imported (CLI exit 1)
+  'IMPORT_INVALID',
   // a stale --base: someone else wrote first (CLI exit 4)
   'CONFLICT',
   // the ledger cannot be used (CLI exit 3)

@@ -47,3 +47,6 @@ export { readSampleFile } from './artifacts/sample-file.js';
 export { verifySampleProof, parseSampleProof, formatSampleProof } from './merkle/sample-proof.js';
 export type { VerifiedSample, SampleProofFile } from './merkle/sample-proof.js';
 export { SAMPLE_CHUNK_SIZE, sampleLeafHash } from './merkle/sample-tree.js';
+// Export and import (SPEC §25).
+export type { ExportJsonlOptions, ExportProvOptions, ImportOptions, ImportPhase, ImportResult, ImportSource, ProvDocument, ProvAttributes, ProvValue } from './exchange.js';
+export { EXPORT_FORMAT } from './exchange.js';

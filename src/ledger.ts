@@ -42,6 +42,7 @@ import { describeKey, genesisAuthority, isKeyEventType, judgeAuthor, type Author
 import { Records, type DecideContext, type RecordSnapshot, type RecordVersion } from './records.js';
 import { auditEntries, checkSignature, type AuditReport, type RecordSignature } from './audit.js';
 import { Keys } from './keys.js';
+import { exportJsonl, exportProvJson, importLedger, type ExchangeHost, type ExportJsonlOptions, type ExportProvOptions, type ImportOptions, type ImportResult, type ImportSource, type ProvDocument } from './exchange.js';
 
 export type { JsonValue } from './event/event.js';
 export type { RecordVersion, RecordHistoryEntry, RecordCommandOptions, ReadRecordOptions } from './records.js';
@@ -638,6 +639,51 @@ export class Ledger {
     const size = this.#head === null ? 0 : this.#head.seq + 1;
     await assertMatches(accepted, size, storedNodes(this.#store), async (seq) => eventHash((await this.#store.get(seq)) ?? new Uint8Array()));
     return accepted;
+  }
+
+  /**
+   * The events as JSONL (SPEC §25.1): a header line, one line per event with its bytes in hex, a footer; each line
+   * ends in `\n`. Streams. With `record`, only the events about one record, for reading (import refuses it).
+   * @throws LedgerError INVALID_ARGUMENT, AT_OUT_OF_RANGE, RECORD_NOT_FOUND, STORE_CORRUPT (while iterating).
+   * @example for await (const line of ledger.exportJsonl()) out.write(line);
+   */
+  exportJsonl(options: ExportJsonlOptions = {}): AsyncIterable<string> {
+    this.#assertOpen();
+    return exportJsonl(this.#exchangeHost(), options);
+  }
+
+  /**
+   * The lineage graph as a W3C PROV-JSON document (SPEC §25.3), of every record or of one record's lineage, now
+   * or as of a point.
+   * @throws LedgerError INVALID_RECORD_ID, RECORD_NOT_FOUND, AT_OUT_OF_RANGE, STORE_CORRUPT.
+   * @example const prov = await ledger.exportProvJson({ record: 'cnn' });
+   */
+  async exportProvJson(options: ExportProvOptions = {}): Promise<ProvDocument> {
+    return exportProvJson(this.#exchangeHost(), options);
+  }
+
+  /**
+   * Builds a new ledger at `dir` from a JSONL export (a path, or chunks such as a stream), verifying every event
+   * as `verify` does; `dir` appears only once all of it passed (SPEC §25.4). Needs no key: the events are signed.
+   * @throws LedgerError LEDGER_EXISTS, INVALID_ARGUMENT, EXPORT_MALFORMED, IMPORT_INVALID, STORE_ERROR.
+   * @example const { seq, hash } = await Ledger.import('./copy', 'ledger.jsonl');
+   */
+  static async import(dir: string, source: ImportSource, options: ImportOptions = {}): Promise<ImportResult> {
+    return importLedger(dir, source, options, { open: (at, openOptions) => Ledger.open(at, openOptions) });
+  }
+
+  #exchangeHost(): ExchangeHost {
+    return {
+      store: this.#store,
+      maxEventBytes: this.#maxEventBytes,
+      records: this.records,
+      links: this.links,
+      keys: this.keys,
+      head: () => this.#head,
+      meta: () => this.#meta,
+      resolvePoint: (point) => this.#resolvePoint(point),
+      assertReadable: () => this.#assertReadable(),
+    };
   }
 
   /** Waits for queued appends, then releases the store and its lock. Idempotent. */

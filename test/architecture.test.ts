@@ -21,6 +21,7 @@ const LAYER: Record<string, number> = {
   projections: 4,
   artifacts: 4,
   log: 4,
+  exchange: 4,
   'ledger.ts': 5,
   'records.ts': 5,
   'audit.ts': 5,
@@ -31,6 +32,7 @@ const LAYER: Record<string, number> = {
   'samples.ts': 5,
   'transparency.ts': 5,
   'bundle.ts': 5,
+  'exchange.ts': 5,
   'index.ts': 6,
   cli: 7,
 };

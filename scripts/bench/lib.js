@@ -29,6 +29,8 @@ const HELP = `Usage: node --expose-gc scripts/bench.js [options]   (or: npm run 
                        proof sizes, append cost of the Merkle tree)
   --no-ml              skip the ML section (artifact hashing beside sha256sum on a 1 GiB file, lineage walks on a
                        100,000-record graph now and in the past; 64 MiB and 5,000 records in --quick)
+  --no-exchange        skip the export/import section (JSONL export and import of a 100,000-event ledger as
+                       ratios against verify of it; 10,000 events in --quick)
   --verify-events N    size of the ledger that verify throughput is measured on (default 100000)
   --seconds S          length of each timed window for raw and append rates (default 2)
   --repeats N          verify runs per setting; the best is reported, all are kept (default 2)
@@ -54,6 +56,7 @@ export function parseOptions(argv, env) {
     records: true,
     transparency: true,
     ml: true,
+    exchange: true,
     memory: true,
     out: new URL('../../bench-out/results.json', import.meta.url).pathname,
   };
@@ -103,6 +106,9 @@ export function parseOptions(argv, env) {
         break;
       case '--no-ml':
         options.ml = false;
+        break;
+      case '--no-exchange':
+        options.exchange = false;
         break;
       case '--out':
         options.out = value();

@@ -12,6 +12,7 @@ import { registerLinkCommands } from './link-commands.js';
 import { registerMlCommands } from './ml-commands.js';
 import { registerProvenanceCommands } from './provenance-commands.js';
 import { registerSampleCommands } from './sample-commands.js';
+import { registerExchangeCommands } from './exchange-commands.js';
 import type { Io } from './context.js';
 import { EXIT, EXIT_CODE_OF } from './exit-codes.js';
 
@@ -51,6 +52,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   registerMlCommands(program, io);
   registerProvenanceCommands(program, io, (code) => (exitCode = code));
   registerSampleCommands(program, io, (code) => (exitCode = code));
+  registerExchangeCommands(program, io);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
