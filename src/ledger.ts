@@ -7,13 +7,13 @@ import { availableParallelism } from 'node:os';
 import { equalBytes, fromHex, readUint64be, toHex } from './bytes.js';
 import { combineChecks, verifyChain, type ExtraChecks, type HeadRef, type ResumePoint, type StoredFacts } from './chain/verify.js';
 import type { VerifyFailure } from './chain/failures.js';
-import { assertJsonValue } from './codec/canonical.js';
+import { decodeCanonical, encodeJsonValue } from './codec/canonical.js';
 import { checkPublicKey } from './crypto/ed25519.js';
 import type { SigningKey } from './crypto/keys.js';
 import { VerifyPool } from './crypto/pool.js';
 import { LedgerError } from './errors.js';
 import { eventHash, isValidType, openEvent, prepareEvent, sealEvent, sealPrepared, EVENT_CHAIN_LAYOUT, PREV_UNKNOWN, type JsonValue, type SealedEvent, type UnsignedEvent } from './event/event.js';
-import { ChainSigner } from './crypto/chain-signer.js';
+import { ChainSigner, type ChainItem, type ChainStream } from './crypto/chain-signer.js';
 import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE, MAX_TIME_MS, MAX_TYPE_LENGTH, RESERVED_NAMESPACES } from './event/format.js';
 import { genesisPayload } from './event/genesis.js';
 import { LevelLogStore } from './log/level-store.js';
@@ -153,6 +153,8 @@ interface Damage {
 
 /** Below this many events, worker start-up costs more than it saves. */
 const PARALLEL_VERIFY_THRESHOLD = 2048;
+/** Events per message to the signing worker while a group is being decided. */
+const STREAM_CHUNK = 64;
 /** Below this many events a group is signed in this thread: a worker round trip costs about as much as 5–10 signatures. */
 const WORKER_SIGNING_FROM = 256;
 
@@ -346,11 +348,14 @@ export class Ledger {
     if (!Array.isArray(inputs)) throw new TypeError('appendMany: inputs must be an array');
     // Validated copies: a caller who changes an input (or a getter that answers differently) after this point
     // cannot change what is signed (security review).
-    const frozen = inputs.map((input, index) => {
+    const frozen = inputs.map((input, index): EncodedInput => {
       if (typeof input !== 'object' || input === null) throw new LedgerError('INVALID_ARGUMENT', `inputs[${index}] must be an object with "type" and "payload"`);
-      const copy: AppendInput = { type: input.type, payload: copyPlainData(input.payload) };
-      assertAppendInput(copy, inputs.length > 1 ? `inputs[${index}]` : 'input');
-      return copy;
+      const { type, payload } = input;
+      assertAppendType(type, inputs.length > 1 ? `inputs[${index}]` : 'input');
+      // Encoded once, here: the bytes are what is signed, so nothing the caller does later can change it, and
+      // the event body is assembled around them without walking the payload again (SPEC §6.3).
+      const payloadBytes = encodeJsonValue(payload, '$');
+      return { type, payload: decodeCanonical(payloadBytes) as JsonValue, payloadBytes };
     });
     if (frozen.length === 0) return [];
     return this.#submit(async () => frozen);
@@ -831,7 +836,38 @@ export class Ledger {
     const groupInvalidations: Invalidation[] = [];
     const storeSnapshots = new Map<string, Promise<RecordSnapshot | null>>();
     const accepted: { request: PendingAppend; events: UnsignedEvent[]; writes: IndexWrite[] }[] = [];
+    // Sealing (SPEC §6.3). A large group starts being signed on the worker while later events are still being
+    // decided: `prepared` holds every event prepared so far in chain order, the accepted ones and those of the
+    // request being decided. A request that fails after some of its events were sent cancels that run, and the
+    // group is then signed afresh once decided.
+    const sealed: SealedEvent[] = [];
+    let frontier = this.#frontier.clone();
+    const treeWrites: IndexWrite[] = [];
+    const onSealed = (event: SealedEvent): void => {
+      sealed.push(event);
+      treeWrites.push(...projectTree(frontier, event.hash));
+    };
+    const prepared: UnsignedEvent[] = [];
+    let stream: ChainStream | null = null;
+    let sent = 0;
+    let speculationFailed = false;
+    const speculate = (event: UnsignedEvent): void => {
+      if (speculationFailed) return;
+      prepared.push(event);
+      if (stream === null) {
+        if (prepared.length < this.#workerSealThreshold) return;
+        this.#signer ??= new ChainSigner(key, EVENT_CHAIN_LAYOUT);
+        stream = this.#signer.stream(this.#head!.hash, (from, links) => {
+          links.forEach((link, i) => onSealed(sealPrepared(prepared[from + i]!, link.link, key, { signature: link.signature, hash: link.digest })));
+        });
+      }
+      if (prepared.length - sent >= STREAM_CHUNK) {
+        stream.push(prepared.slice(sent).map(chainItem));
+        sent = prepared.length;
+      }
+    };
     for (const request of group) {
+      const requestStart = prepared.length;
       const localRecords = new Map<string, RecordSnapshot>();
       const localLinks = new Map<string, { link: Link; active: boolean }>();
       const localInvalidations: Invalidation[] = [];
@@ -889,7 +925,11 @@ export class Ledger {
           }
           const ts = readClock(this.#clock, tentative.ts);
           // Encoded and size-checked now; signed with the whole group below, once each prev is known.
-          const sealed = prepareEvent({ v: FORMAT_VERSION, seq: tentative.seq + 1, prev: PREV_UNKNOWN, ts, type: input.type, author: key.publicKey, payload: input.payload as JsonValue }, this.#maxEventBytes);
+          const sealed = prepareEvent(
+            { v: FORMAT_VERSION, seq: tentative.seq + 1, prev: PREV_UNKNOWN, ts, type: input.type, author: key.publicKey, payload: input.payload as JsonValue },
+            this.#maxEventBytes,
+            (input as EncodedInput).payloadBytes,
+          );
           const record = recordEventOf(sealed.body);
           if (typeof record === 'string') throw new TypeError(`internal: decided an invalid record event: ${record}`);
           const prior = record === null ? null : ((await snapshotOf(record.id))?.head ?? null);
@@ -917,6 +957,7 @@ export class Ledger {
           tentativeAuthority = keyed.authority ?? tentativeAuthority;
           writes.push(...projected.writes, ...keyed.writes);
           events.push(sealed);
+          speculate(sealed);
           tentative = { seq: sealed.body.seq, hash: PREV_UNKNOWN, ts: sealed.body.ts };
         }
         const unclosed = samples.finish();
@@ -930,24 +971,34 @@ export class Ledger {
       } catch (error) {
         // One bad request (too large, a stale base, bad clock) fails alone; the rest of the group still commits.
         request.reject(error);
+        if (sent > requestStart) {
+          // Some of its events are being signed: that run is void, and the group is signed once decided.
+          (stream as ChainStream | null)?.cancel();
+          speculationFailed = true;
+        }
+        prepared.length = Math.min(prepared.length, requestStart);
       }
     }
-    if (accepted.length === 0) return;
     const unsigned = accepted.flatMap((a) => a.events);
-    if (unsigned.length === 0) {
+    const running = stream as ChainStream | null;
+    if (accepted.length === 0 || unsigned.length === 0) {
+      running?.cancel();
       // Requests that decided to write nothing (unchanged content): nothing to sign or store.
       for (const { request } of accepted) request.resolve([]);
       return;
     }
-    const sealed: SealedEvent[] = [];
-    const frontier = this.#frontier.clone();
-    const treeWrites: IndexWrite[] = [];
     try {
       // Nothing above depends on an event's hash; the tree and the chain are what need them (SPEC §6.3, §17.2).
-      await this.#sealChain(unsigned, (event) => {
-        sealed.push(event);
-        treeWrites.push(...projectTree(frontier, event.hash));
-      });
+      if (running !== null && !speculationFailed && prepared.length === unsigned.length) {
+        running.push(prepared.slice(sent).map(chainItem));
+        await running.end();
+      } else {
+        running?.cancel();
+        sealed.length = 0;
+        treeWrites.length = 0;
+        frontier = this.#frontier.clone();
+        await this.#sealChain(unsigned, onSealed);
+      }
       const last = sealed[sealed.length - 1]!;
       head = { seq: last.body.seq, hash: last.hash, ts: last.body.ts };
       await this.#store.commit({
@@ -1075,20 +1126,8 @@ async function inspectStore(store: LogStore): Promise<[StoredMeta | null, Stored
   return [meta, head, null];
 }
 
-/**
- * A deep copy of arrays and plain objects, reading each property once; anything else is kept as it is, for
- * validation to judge. Properties are defined, not assigned, so a "__proto__" key stays a key (and is refused).
- */
-function copyPlainData(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(copyPlainData);
-  if (typeof value !== 'object' || value === null) return value;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return value;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    Object.defineProperty(copy, key, { value: copyPlainData((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
-  }
-  return copy;
+function chainItem(event: UnsignedEvent): ChainItem {
+  return { bytes: event.bodyBytes, linkOffset: event.prevOffset };
 }
 
 function storedTime(bytes: Uint8Array): number | undefined {
@@ -1130,9 +1169,12 @@ function toLedgerEvent(seq: number, bytes: Uint8Array, maxEventBytes: number): L
   };
 }
 
-function assertAppendInput(input: AppendInput, name: string): void {
-  if (typeof input !== 'object' || input === null) throw new LedgerError('INVALID_ARGUMENT', `${name} must be an object with "type" and "payload"`);
-  const { type } = input;
+/** An append input as `appendMany` froze it: the payload encoded once, and decoded back as the event's own copy. */
+interface EncodedInput extends AppendInput {
+  readonly payloadBytes?: Uint8Array;
+}
+
+function assertAppendType(type: unknown, name: string): asserts type is string {
   if (typeof type !== 'string' || !isValidType(type)) {
     throw new LedgerError('INVALID_TYPE', `${name}.type ${JSON.stringify(type)} is not a valid event type: use dot-separated lower-case words such as "dataset.ingested" (a-z, 0-9, "_" and "-", at most ${MAX_TYPE_LENGTH} characters)`);
   }
@@ -1140,7 +1182,6 @@ function assertAppendInput(input: AppendInput, name: string): void {
   if ((RESERVED_NAMESPACES as readonly string[]).includes(namespace)) {
     throw new LedgerError('INVALID_TYPE', `event types in the "${namespace}." namespace are reserved for provledger; choose another name such as "app.${type}"`);
   }
-  assertJsonValue(input.payload, '$');
 }
 
 function assertSeq(value: number, name: string): void {

@@ -97,6 +97,21 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
 }
 
 /**
+ * The canonical bytes of a JSON-compatible value (no byte strings), checked as `assertJsonValue` checks it: one
+ * walk that both validates and encodes, for payloads (SPEC §5.9). The bytes are also a frozen copy of the value.
+ * @throws LedgerError `INVALID_PAYLOAD` as assertJsonValue.
+ * @example toHex(encodeJsonValue({ loss: 0.5 })) // 'a1646c6f7373fb3fe0000000000000'
+ */
+export function encodeJsonValue(value: unknown, path = '$'): Uint8Array {
+  const fast = writeCanonical(value, false);
+  if (fast !== undefined) return fast;
+  // The walk words the first problem with its path; a value that passes it (a non-ASCII key, say) is encoded
+  // by the reference path.
+  prepareValue(value, path, false);
+  return encodeCanonicalReference(value);
+}
+
+/**
  * Asserts that `value` is in the JSON-compatible subset of the profile: the same rules as encodeCanonical,
  * but byte strings are not allowed. Used for event payloads (SPEC §5.9).
  *

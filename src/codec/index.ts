@@ -1,2 +1,2 @@
 /** The canonical CBOR codec (SPEC §5). Import from here; the files behind it are internal. */
-export { assertJsonValue, decodeCanonical, encodeCanonical, MAX_NESTING_DEPTH } from './canonical.js';
+export { assertJsonValue, decodeCanonical, encodeCanonical, encodeJsonValue, MAX_NESTING_DEPTH } from './canonical.js';

@@ -34,9 +34,6 @@ export interface ChainLink {
   readonly digest: Uint8Array;
 }
 
-/** Wraps an error thrown by the caller's callback, so it is not taken for a worker failure. */
-class CallbackError extends Error {}
-
 const WORKER_URL = new URL('./chain-worker.js', import.meta.url);
 /** Items per reply: small enough that the calling thread starts early, big enough to amortise a message. */
 const CHUNK = 64;
@@ -48,21 +45,121 @@ export function signLink(key: SigningKey, layout: ChainLayout, item: ChainItem, 
   return { link, signature, digest: sha256(layout.hashPrefix, signature, layout.hashMiddle, item.bytes) };
 }
 
-interface Job {
-  readonly count: number;
-  next: number;
-  /** The digest the next reply's first item was linked to. */
-  link: Uint8Array;
-  readonly onLinks: (from: number, links: readonly ChainLink[]) => void;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
+/** A run signed while it is still being built: items are pushed as they are ready and signed in that order. */
+export interface ChainStream {
+  /** Queues items after those already pushed. */
+  push(items: readonly ChainItem[]): void;
+  /** Resolves once every pushed item was handed to the callback; rejects with the callback's own error. */
+  end(): Promise<void>;
+  /** Abandons the run: nothing more is handed to the callback, and `end` resolves. */
+  cancel(): void;
+}
+
+type OnLinks = (from: number, links: readonly ChainLink[]) => void;
+
+/** One run: what was pushed, what was delivered, and where it goes on if the worker fails. */
+class Run implements ChainStream {
+  readonly #signer: ChainSigner;
+  readonly id: number;
+  readonly #onLinks: OnLinks;
+  readonly #items: ChainItem[] = [];
+  #delivered = 0;
+  #link: Uint8Array;
+  #inline = false;
+  #closed = false;
+  #error: unknown;
+  #waiting: { resolve: () => void; reject: (error: unknown) => void } | null = null;
+
+  constructor(signer: ChainSigner, id: number, first: Uint8Array, onLinks: OnLinks) {
+    this.#signer = signer;
+    this.id = id;
+    this.#link = new Uint8Array(first);
+    this.#onLinks = onLinks;
+  }
+
+  push(items: readonly ChainItem[]): void {
+    if (this.#closed || items.length === 0) return;
+    const from = this.#items.length;
+    this.#items.push(...items);
+    if (this.#inline) this.#signInline();
+    else this.#signer.send(this, from, items);
+  }
+
+  end(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.#settle();
+    });
+  }
+
+  cancel(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#signer.forget(this);
+    this.#settle();
+  }
+
+  /** A chunk of results from the worker, for the items from `from` on. */
+  deliver(from: number, signed: readonly { signature: Uint8Array; digest: Uint8Array }[]): void {
+    if (this.#closed || this.#inline) return;
+    if (from !== this.#delivered) return this.fail();
+    let link = this.#link;
+    const links = signed.map(({ signature, digest }) => {
+      const entry = { link, signature, digest };
+      link = digest;
+      return entry;
+    });
+    this.#hand(from, links);
+  }
+
+  /** The worker cannot go on: the rest is signed here, from the first item not delivered, with identical bytes. */
+  fail(): void {
+    if (this.#closed || this.#inline) return;
+    this.#inline = true;
+    this.#signer.forget(this);
+    this.#signInline();
+  }
+
+  #signInline(): void {
+    while (!this.#closed && this.#delivered < this.#items.length) {
+      this.#hand(this.#delivered, [this.#signer.signHere(this.#items[this.#delivered]!, this.#link)]);
+    }
+  }
+
+  #hand(from: number, links: readonly ChainLink[]): void {
+    // Counted as delivered before the callback runs: a callback that closes the signer must not see them again.
+    this.#delivered = from + links.length;
+    this.#link = links[links.length - 1]!.digest;
+    try {
+      this.#onLinks(from, links);
+    } catch (error) {
+      this.#error = error;
+      this.cancel();
+      return;
+    }
+    this.#settle();
+  }
+
+  #settle(): void {
+    const waiting = this.#waiting;
+    if (waiting === null) return;
+    if (this.#error !== undefined) waiting.reject(this.#error);
+    else if (this.#closed || this.#delivered === this.#items.length) {
+      if (!this.#closed) {
+        this.#closed = true;
+        this.#signer.forget(this);
+      }
+      waiting.resolve();
+    } else return;
+    this.#waiting = null;
+  }
 }
 
 export class ChainSigner {
   readonly #key: SigningKey;
   readonly #layout: ChainLayout;
   #worker: Worker | null = null;
-  readonly #jobs = new Map<number, Job>();
+  readonly #runs = new Map<number, Run>();
   #nextId = 1;
 
   constructor(key: SigningKey, layout: ChainLayout) {
@@ -75,29 +172,31 @@ export class ChainSigner {
    * order. If the worker fails, the rest is signed in this thread from where it stopped, so a run always
    * completes with the same bytes.
    */
-  async sign(first: Uint8Array, items: readonly ChainItem[], onLinks: (from: number, links: readonly ChainLink[]) => void): Promise<void> {
-    if (items.length === 0) return;
-    let done = 0;
-    let link = first;
-    try {
-      await this.#run(first, items, (from, links) => {
-        onLinks(from, links);
-        done = from + links.length;
-        link = links[links.length - 1]!.digest;
-      });
-    } catch (error) {
-      // An error from the caller's own callback is theirs; anything else is the worker's, and the run goes on here.
-      if (error instanceof CallbackError) throw error.cause;
-      // Deterministic signatures: finishing here gives exactly the bytes the worker would have.
-      for (let i = done; i < items.length; i++) {
-        const signed = signLink(this.#key, this.#layout, items[i]!, link);
-        onLinks(i, [signed]);
-        link = signed.digest;
-      }
-    }
+  async sign(first: Uint8Array, items: readonly ChainItem[], onLinks: OnLinks): Promise<void> {
+    const run = this.stream(first, onLinks);
+    for (let from = 0; from < items.length; from += CHUNK) run.push(items.slice(from, from + CHUNK));
+    await run.end();
   }
 
-  #run(first: Uint8Array, items: readonly ChainItem[], onLinks: (from: number, links: readonly ChainLink[]) => void): Promise<void> {
+  /** Opens a run whose items are pushed as they are built (see ChainStream). */
+  stream(first: Uint8Array, onLinks: OnLinks): ChainStream {
+    const run = new Run(this, this.#nextId++, first, onLinks);
+    try {
+      const worker = this.#worker ?? this.#start();
+      this.#runs.set(run.id, run);
+      if (this.#runs.size === 1) worker.ref();
+      const firstCopy = new Uint8Array(first).buffer;
+      worker.postMessage({ type: 'start', id: run.id, first: firstCopy }, [firstCopy]);
+    } catch {
+      run.fail();
+    }
+    return run;
+  }
+
+  /** @internal Sends pushed items to the worker, packed into one transferred buffer. */
+  send(run: Run, from: number, items: readonly ChainItem[]): void {
+    const worker = this.#worker;
+    if (worker === null || !this.#runs.has(run.id)) return run.fail();
     let total = 0;
     for (const item of items) total += item.bytes.length;
     const bytes = new Uint8Array(total);
@@ -110,14 +209,19 @@ export class ChainSigner {
       layout[3 * i + 2] = item.linkOffset;
       offset += item.bytes.length;
     });
-    const worker = this.#worker ?? this.#start();
-    const id = this.#nextId++;
-    return new Promise<void>((resolve, reject) => {
-      this.#jobs.set(id, { count: items.length, next: 0, link: new Uint8Array(first), onLinks, resolve, reject });
-      if (this.#jobs.size === 1) worker.ref();
-      const firstCopy = new Uint8Array(first).buffer;
-      worker.postMessage({ id, first: firstCopy, bytes: bytes.buffer, layout: layout.buffer, chunk: CHUNK }, [firstCopy, bytes.buffer, layout.buffer]);
-    });
+    worker.postMessage({ type: 'items', id: run.id, from, bytes: bytes.buffer, layout: layout.buffer }, [bytes.buffer, layout.buffer]);
+  }
+
+  /** @internal A run that ended or went inline: the worker forgets it, and is unref'd when it holds none. */
+  forget(run: Run): void {
+    if (!this.#runs.delete(run.id)) return;
+    this.#worker?.postMessage({ type: 'cancel', id: run.id });
+    if (this.#runs.size === 0) this.#worker?.unref();
+  }
+
+  /** @internal */
+  signHere(item: ChainItem, link: Uint8Array): ChainLink {
+    return signLink(this.#key, this.#layout, item, link);
   }
 
   #start(): Worker {
@@ -127,46 +231,23 @@ export class ChainSigner {
     });
     worker.unref();
     worker.on('message', (reply: { id: number; from?: number; results?: ArrayBuffer; error?: string }) => {
-      const job = this.#jobs.get(reply.id);
-      if (job === undefined) return;
-      const finish = (error?: Error): void => {
-        this.#jobs.delete(reply.id);
-        if (this.#jobs.size === 0) worker.unref();
-        if (error === undefined) job.resolve();
-        else job.reject(error);
-      };
-      if (reply.results === undefined || reply.from !== job.next) {
-        finish(new Error(`signing worker: ${reply.error ?? 'a reply out of order'}`));
-        return;
-      }
+      const run = this.#runs.get(reply.id);
+      if (run === undefined) return;
+      if (reply.results === undefined || reply.from === undefined) return run.fail();
       const results = new Uint8Array(reply.results);
-      const links: ChainLink[] = [];
-      let link = job.link;
-      for (let at = 0; at < results.length; at += 96) {
-        const digest = results.slice(at + 64, at + 96);
-        links.push({ link, signature: results.slice(at, at + 64), digest });
-        link = digest;
-      }
-      job.link = link;
-      try {
-        job.onLinks(reply.from, links);
-      } catch (error) {
-        finish(new CallbackError('callback', { cause: error }));
-        return;
-      }
-      job.next += links.length;
-      if (job.next === job.count) finish();
+      const signed: { signature: Uint8Array; digest: Uint8Array }[] = [];
+      for (let at = 0; at < results.length; at += 96) signed.push({ signature: results.slice(at, at + 64), digest: results.slice(at + 64, at + 96) });
+      run.deliver(reply.from, signed);
     });
-    const onFailure = (error: Error): void => {
+    const onFailure = (): void => {
       if (this.#worker !== worker) return;
       this.#worker = null;
-      for (const [id, job] of this.#jobs) {
-        this.#jobs.delete(id);
-        job.reject(error);
-      }
+      const runs = [...this.#runs.values()];
+      this.#runs.clear();
+      for (const run of runs) run.fail();
     };
-    worker.on('error', (error) => onFailure(new Error('signing worker crashed', { cause: error })));
-    worker.on('exit', (code) => onFailure(new Error(`signing worker exited with code ${code}`)));
+    worker.on('error', onFailure);
+    worker.on('exit', onFailure);
     this.#worker = worker;
     return worker;
   }
@@ -174,10 +255,9 @@ export class ChainSigner {
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = null;
-    for (const [id, job] of this.#jobs) {
-      this.#jobs.delete(id);
-      job.reject(new Error('the signer was closed'));
-    }
+    const runs = [...this.#runs.values()];
+    this.#runs.clear();
+    for (const run of runs) run.fail();
     if (worker !== null) await worker.terminate();
   }
 }

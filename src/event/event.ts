@@ -103,8 +103,8 @@ export const ENVELOPE_OVERHEAD = BODY_OFFSET;
  * This is what lets a group of events be encoded before any of them is signed (SPEC §6.3).
  * @throws LedgerError INVALID_PAYLOAD when the payload is not JSON-compatible; EVENT_TOO_LARGE over `maxBytes`.
  */
-export function prepareEvent(body: EventBody, maxBytes = DEFAULT_MAX_EVENT_BYTES): UnsignedEvent {
-  const bodyBytes = encodeCanonical({ ...body, prev: PREV_UNKNOWN });
+export function prepareEvent(body: EventBody, maxBytes = DEFAULT_MAX_EVENT_BYTES, payloadBytes?: Uint8Array): UnsignedEvent {
+  const bodyBytes = payloadBytes === undefined ? encodeCanonical({ ...body, prev: PREV_UNKNOWN }) : withPayload(body, payloadBytes);
   // Keys sort v, ts, seq, prev, …: the first marker is the key's own, since v, ts and seq are integers below
   // 2^53 whose encodings cannot hold it (SPEC §3.6). The check keeps a layout change from signing wrong bytes.
   const prevOffset = indexOf(bodyBytes, PREV_MARKER) + PREV_MARKER.length;
@@ -125,11 +125,26 @@ export function prepareEvent(body: EventBody, maxBytes = DEFAULT_MAX_EVENT_BYTES
 export function sealPrepared(event: UnsignedEvent, prev: Uint8Array, key: SigningKey, made?: { signature: Uint8Array; hash: Uint8Array }): SealedEvent {
   const bodyBytes = event.bodyBytes;
   bodyBytes.set(prev, event.prevOffset);
+  const body = { ...event.body, prev: new Uint8Array(prev) };
+  if (made !== undefined) {
+    // Signed elsewhere: the message is only built if someone asks for it (appends never do).
+    const bytes = concatBytes(ENVELOPE_HEAD, made.signature, BODY_KEY, bodyBytes);
+    let message: Uint8Array | undefined;
+    return {
+      body,
+      signature: made.signature,
+      bytes,
+      hash: made.hash,
+      get signedMessage() {
+        return (message ??= signingMessage(bytes.subarray(BODY_OFFSET)));
+      },
+    };
+  }
   const signedMessage = signingMessage(bodyBytes);
-  const signature = made?.signature ?? key.sign(signedMessage);
+  const signature = key.sign(signedMessage);
   // Equal to encodeCanonical({ body, sig }) (the golden tests hold us to it) without encoding the body twice.
   const bytes = concatBytes(ENVELOPE_HEAD, signature, BODY_KEY, bodyBytes);
-  return { body: { ...event.body, prev: new Uint8Array(prev) }, signature, bytes, hash: made?.hash ?? eventHash(bytes), signedMessage };
+  return { body, signature, bytes, hash: eventHash(bytes), signedMessage };
 }
 
 /**
@@ -140,6 +155,22 @@ export function sealPrepared(event: UnsignedEvent, prev: Uint8Array, key: Signin
 export function sealEvent(body: EventBody, key: SigningKey, maxBytes = DEFAULT_MAX_EVENT_BYTES): SealedEvent {
   if (!equalBytes(body.author, key.publicKey)) throw new TypeError('sealEvent: body.author must be the public key of the signing key');
   return sealPrepared(prepareEvent(body, maxBytes), body.prev, key);
+}
+
+/** The text key "payload", the longest of the body's keys and so the last in canonical order (SPEC §3.6). */
+const PAYLOAD_KEY = Uint8Array.of(0x67, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64);
+
+/**
+ * The body's canonical bytes from a payload already encoded (by `encodeJsonValue`): the other six fields as a
+ * map, its head raised from 6 to 7 entries, then "payload" and its bytes. Equal to encoding the whole body.
+ */
+function withPayload(body: EventBody, payloadBytes: Uint8Array): Uint8Array {
+  const { payload: _payload, ...rest } = body;
+  const head = encodeCanonical({ ...rest, prev: PREV_UNKNOWN });
+  if (head[0] !== 0xa6) throw new TypeError('internal: the body does not have the layout of SPEC §3.6');
+  const out = concatBytes(head, PAYLOAD_KEY, payloadBytes);
+  out[0] = 0xa7;
+  return out;
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
