@@ -13,7 +13,7 @@ import type { SigningKey } from './crypto/keys.js';
 import { VerifyPool } from './crypto/pool.js';
 import { LedgerError } from './errors.js';
 import { eventHash, isValidType, openEvent, prepareEvent, sealEvent, sealPrepared, EVENT_CHAIN_LAYOUT, PREV_UNKNOWN, type JsonValue, type SealedEvent, type UnsignedEvent } from './event/event.js';
-import { ChainSigner, type ChainItem, type ChainStream } from './crypto/chain-signer.js';
+import { CHAIN_CHUNK, ChainSigner, type ChainItem, type ChainStream } from './crypto/chain-signer.js';
 import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE, MAX_TIME_MS, MAX_TYPE_LENGTH, RESERVED_NAMESPACES } from './event/format.js';
 import { genesisPayload } from './event/genesis.js';
 import { LevelLogStore } from './log/level-store.js';
@@ -62,8 +62,9 @@ export interface LedgerOptions {
   /** Source of event times in ms since the Unix epoch (default Date.now); injectable for tests. */
   readonly clock?: () => number;
   /**
-   * Commit groups of at least this many events are signed on a worker thread while this thread builds their
-   * Merkle tree (default 256; Infinity never). The bytes are the same either way.
+   * Once a commit group has this many events, they are signed on a worker thread while this thread decides and
+   * encodes the rest of the group and builds its Merkle tree (default 256; Infinity never; SPEC §6.3). The bytes
+   * are the same either way.
    */
   readonly workerSigningFrom?: number;
 }
@@ -153,8 +154,8 @@ interface Damage {
 
 /** Below this many events, worker start-up costs more than it saves. */
 const PARALLEL_VERIFY_THRESHOLD = 2048;
-/** Events per message to the signing worker while a group is being decided. */
-const STREAM_CHUNK = 64;
+/** Events per message to the signing worker while a group is being decided: the signer's own chunk. */
+const STREAM_CHUNK = CHAIN_CHUNK;
 /** Below this many events a group is signed in this thread: a worker round trip costs about as much as 5–10 signatures. */
 const WORKER_SIGNING_FROM = 256;
 
@@ -199,7 +200,7 @@ export class Ledger {
     this.#head = head;
     this.#damage = damage;
     this.#key = options.key;
-    this.#workerSealThreshold = Math.max(1, options.workerSigningFrom ?? (availableParallelism() > 1 ? WORKER_SIGNING_FROM : Infinity));
+    this.#workerSealThreshold = options.workerSigningFrom ?? (availableParallelism() > 1 ? WORKER_SIGNING_FROM : Infinity);
     this.#clock = options.clock ?? Date.now;
     this.#maxEventBytes = checkMaxEventBytes(options.maxEventBytes);
     this.records = new Records({
@@ -260,6 +261,7 @@ export class Ledger {
     const rejection = checkPublicKey(options.key.publicKey);
     if (rejection !== null) throw new LedgerError('KEY_WEAK', `the owner key fails the key rules (${rejection}); generate a new key with \`provledger keygen\``);
     const maxEventBytes = checkMaxEventBytes(options.maxEventBytes);
+    checkWorkerSigningFrom(options.workerSigningFrom);
     const clock = options.clock ?? Date.now;
     const store = await LevelLogStore.open(dir, { create: true, waitMs: options.waitMs, sync: options.sync });
     try {
@@ -290,6 +292,7 @@ export class Ledger {
    */
   static async open(dir: string, options: LedgerOptions = {}): Promise<Ledger> {
     checkMaxEventBytes(options.maxEventBytes);
+    checkWorkerSigningFrom(options.workerSigningFrom);
     const store = await LevelLogStore.open(dir, { create: false, waitMs: options.waitMs, sync: options.sync });
     try {
       const [meta, head, damage] = await inspectStore(store);
@@ -1200,6 +1203,12 @@ function readClock(clock: () => number, notBefore: number): number {
   if (!Number.isSafeInteger(now) || now < 0 || now > MAX_TIME_MS) throw new LedgerError('CLOCK_INVALID', `the clock returned ${String(now)}, not a time in whole milliseconds up to ${MAX_TIME_MS}`);
   // SPEC §4.3: times never go backwards; a clock that steps back is clamped to the previous event's time.
   return Math.max(now, notBefore);
+}
+
+function checkWorkerSigningFrom(value: number | undefined): void {
+  if (value !== undefined && value !== Number.POSITIVE_INFINITY && !(Number.isSafeInteger(value) && value >= 1)) {
+    throw new LedgerError('INVALID_ARGUMENT', `workerSigningFrom must be a positive integer or Infinity, got ${String(value)}`);
+  }
 }
 
 function checkMaxEventBytes(value: number | undefined): number {

@@ -158,10 +158,6 @@ interface ChunkResult {
   readonly jobs: PendingSignature[];
 }
 
-/**
- * Verifies every stored entry and the stored facts beside them.
- * @example const report = await verifyChain(store.entries(), { verifySignatures: (jobs) => pool.verify(jobs) });
- */
 /** Entries one by one, or in batches (`{ batches }`, as the store's `entryBatches` gives them). */
 export type EntrySource = AsyncIterable<StoredEntry> | Iterable<StoredEntry> | { readonly batches: AsyncIterable<readonly StoredEntry[]> };
 
@@ -169,6 +165,10 @@ function isBatched(source: EntrySource): source is { readonly batches: AsyncIter
   return typeof source === 'object' && source !== null && 'batches' in source;
 }
 
+/**
+ * Verifies every stored entry and the stored facts beside them.
+ * @example const report = await verifyChain({ batches: store.entryBatches() }, { verifySignatures: (jobs) => pool.verify(jobs) });
+ */
 export async function verifyChain(entries: EntrySource, options: ChainVerifyOptions): Promise<ChainReport> {
   const maxFailures = options.maxFailures ?? 1000;
   const chunkSize = options.chunkSize ?? 1024;

@@ -55,7 +55,11 @@ export function encodeCanonical(value: unknown): Uint8Array {
  * the tests hold the two to identical bytes wherever both answer.
  */
 export function encodeCanonicalReference(value: unknown): Uint8Array {
-  const prepared = prepareValue(value, '$', true);
+  return encodePrepared(prepareValue(value, '$', true));
+}
+
+/** cbor-x's bytes for a tree `prepareValue` returned (our own copy: the caller's value is not read again). */
+function encodePrepared(prepared: unknown): Uint8Array {
   let encoded: Uint8Array;
   try {
     encoded = encoder.encode(prepared);
@@ -105,10 +109,9 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
 export function encodeJsonValue(value: unknown, path = '$'): Uint8Array {
   const fast = writeCanonical(value, false);
   if (fast !== undefined) return fast;
-  // The walk words the first problem with its path; a value that passes it (a non-ASCII key, say) is encoded
-  // by the reference path.
-  prepareValue(value, path, false);
-  return encodeCanonicalReference(value);
+  // The walk words the first problem with its path. A value that passes it (a non-ASCII key, say) is encoded
+  // from the tree the walk built, so a getter that answers differently the next time is never read again.
+  return encodePrepared(prepareValue(value, path, false));
 }
 
 /**

@@ -111,3 +111,16 @@ describe('the fast encoder leaves every unusual value to the reference path, whi
     expect(toHex(writeCanonical(value, true)!)).toBe(toHex(encodeCanonicalReference(value)));
   });
 });
+
+describe('the fast encoder is safe against values that misbehave while they are read', () => {
+  it('a getter that encodes something itself does not write over the outer value', () => {
+    const value = {
+      get a() {
+        encodeCanonical({ z: 1 });
+        return 'x';
+      },
+      b: 2,
+    };
+    expect(toHex(encodeCanonical(value))).toBe('a261616178616202');
+  });
+});

@@ -157,12 +157,16 @@ function compareAsciiKeys(a: string, b: string): number {
 }
 
 const writer = new Writer();
+let busy = false;
 
 /**
  * The canonical bytes of `value`, or `undefined` when it holds anything the fast path leaves to the
  * reference encoder (see the module comment). Never throws.
  */
 export function writeCanonical(value: unknown, allowBytes: boolean): Uint8Array | undefined {
+  // One scratch writer: a getter that encodes while it is being read must not write over the outer call.
+  if (busy) return undefined;
+  busy = true;
   writer.position = 0;
   try {
     writer.value(value, 0, allowBytes);
@@ -173,5 +177,6 @@ export function writeCanonical(value: unknown, allowBytes: boolean): Uint8Array 
     return undefined;
   } finally {
     if (writer.bytes.length > KEEP_SCRATCH_BYTES) writer.reset();
+    busy = false;
   }
 }

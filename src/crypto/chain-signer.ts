@@ -21,7 +21,7 @@ export interface ChainLayout {
 }
 
 export interface ChainItem {
-  /** The item's bytes; the link is written into them in place. */
+  /** The item's bytes. The worker signs a copy; signing in this thread (`signLink`) writes the link into them. */
   readonly bytes: Uint8Array;
   /** Where the 32-byte link goes. */
   readonly linkOffset: number;
@@ -35,8 +35,8 @@ export interface ChainLink {
 }
 
 const WORKER_URL = new URL('./chain-worker.js', import.meta.url);
-/** Items per reply: small enough that the calling thread starts early, big enough to amortise a message. */
-const CHUNK = 64;
+/** Items per message: small enough that the calling thread gets results early, big enough to amortise a message. */
+export const CHAIN_CHUNK = 64;
 
 /** Signs one item in this thread, exactly as the worker does. */
 export function signLink(key: SigningKey, layout: ChainLayout, item: ChainItem, link: Uint8Array): ChainLink {
@@ -69,6 +69,7 @@ class Run implements ChainStream {
   #closed = false;
   #error: unknown;
   #waiting: { resolve: () => void; reject: (error: unknown) => void } | null = null;
+  #ended: Promise<void> | undefined;
 
   constructor(signer: ChainSigner, id: number, first: Uint8Array, onLinks: OnLinks) {
     this.#signer = signer;
@@ -86,10 +87,11 @@ class Run implements ChainStream {
   }
 
   end(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    this.#ended ??= new Promise<void>((resolve, reject) => {
       this.#waiting = { resolve, reject };
       this.#settle();
     });
+    return this.#ended;
   }
 
   cancel(): void {
@@ -102,7 +104,7 @@ class Run implements ChainStream {
   /** A chunk of results from the worker, for the items from `from` on. */
   deliver(from: number, signed: readonly { signature: Uint8Array; digest: Uint8Array }[]): void {
     if (this.#closed || this.#inline) return;
-    if (from !== this.#delivered) return this.fail();
+    if (from !== this.#delivered || signed.length === 0) return this.fail();
     let link = this.#link;
     const links = signed.map(({ signature, digest }) => {
       const entry = { link, signature, digest };
@@ -174,7 +176,7 @@ export class ChainSigner {
    */
   async sign(first: Uint8Array, items: readonly ChainItem[], onLinks: OnLinks): Promise<void> {
     const run = this.stream(first, onLinks);
-    for (let from = 0; from < items.length; from += CHUNK) run.push(items.slice(from, from + CHUNK));
+    for (let from = 0; from < items.length; from += CHAIN_CHUNK) run.push(items.slice(from, from + CHAIN_CHUNK));
     await run.end();
   }
 

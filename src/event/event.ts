@@ -127,8 +127,10 @@ export function sealPrepared(event: UnsignedEvent, prev: Uint8Array, key: Signin
   bodyBytes.set(prev, event.prevOffset);
   const body = { ...event.body, prev: new Uint8Array(prev) };
   if (made !== undefined) {
-    // Signed elsewhere: the message is only built if someone asks for it (appends never do).
+    // Signed elsewhere: the message is only built if someone asks for it (appends never do). The hash is
+    // recomputed from these bytes, so a worker that signed anything else can never put it into the chain.
     const bytes = concatBytes(ENVELOPE_HEAD, made.signature, BODY_KEY, bodyBytes);
+    if (!equalBytes(eventHash(bytes), made.hash)) throw new TypeError(`internal: the signing worker's event ${event.body.seq} differs from the one prepared`);
     let message: Uint8Array | undefined;
     return {
       body,

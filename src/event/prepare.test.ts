@@ -68,3 +68,15 @@ describe('SPEC §3.6 / §6.3 an event prepared before its prev is known', () => 
     expect(() => prepareEvent(body(1, 1, 'app.note', payload), size - 1, encodeJsonValue(payload))).toThrow(expect.objectContaining({ code: 'EVENT_TOO_LARGE' }));
   });
 });
+
+describe('SPEC §6.3 an event signed on the worker is checked against the bytes prepared here', () => {
+  it('a hash that is not the hash of the assembled event is refused, never sealed', () => {
+    const payload = { n: 1 };
+    const prev = new Uint8Array(32).fill(1);
+    const good = sealEvent({ ...body(3, 5, 'app.note', payload), prev }, key);
+    expect(toHex(sealPrepared(prepareEvent(body(3, 5, 'app.note', payload)), prev, key, { signature: good.signature, hash: good.hash }).bytes)).toBe(toHex(good.bytes));
+    const wrong = new Uint8Array(good.hash);
+    wrong[0]! ^= 1;
+    expect(() => sealPrepared(prepareEvent(body(3, 5, 'app.note', payload)), prev, key, { signature: good.signature, hash: wrong })).toThrow(/differs from the one prepared/);
+  });
+});

@@ -262,14 +262,16 @@ export class LevelLogStore implements LogStore {
    * (BENCHMARKS.md, "store commit"); the write is the same single WriteBatch either way.
    */
   async #write(operations: Operation[]): Promise<void> {
-    const batch = this.#db.batch();
+    let batch: ReturnType<Db['batch']> | undefined;
     try {
+      batch = this.#db.batch();
       for (const op of operations) {
         if (op.type === 'put') batch.put(op.key, op.value, this.#target(op.sublevel));
         else batch.del(op.key, this.#target(op.sublevel));
       }
     } catch (error) {
-      await batch.close();
+      // The first error is the one to report; closing the unwritten batch is only tidying up.
+      await batch?.close().catch(() => undefined);
       throw new LedgerError('STORE_ERROR', `could not write to the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
     }
     try {
