@@ -11,7 +11,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readUint64be, toHex } from './bytes.js';
 import { LedgerError } from './errors.js';
-import { openEvent, type SealedEvent } from './event/event.js';
+import { openStoredEvent, type SealedEvent } from './event/event.js';
 import { readGenesis } from './event/genesis.js';
 import { formatFooter, formatHeader, formatEventLine, readExport, splitLines } from './exchange/jsonl.js';
 import { toProvJson, type ProvDocument, type ProvInvalidation, type ProvLink, type ProvRecord } from './exchange/prov.js';
@@ -113,7 +113,7 @@ export async function* exportJsonl(host: ExchangeHost, options: ExportJsonlOptio
   let count = 0;
   if (seqs !== undefined) {
     for (const seq of seqs) {
-      yield `${formatEventLine(readStored(seq, await host.store.get(seq), host.maxEventBytes))}\n`;
+      yield `${formatEventLine(openStoredEvent(seq, await host.store.get(seq), host.maxEventBytes))}\n`;
       count++;
     }
   } else {
@@ -121,7 +121,7 @@ export async function* exportJsonl(host: ExchangeHost, options: ExportJsonlOptio
       const seq = readUint64be(entry.key);
       // A hole in the log would make an export that import refuses: say so here, where it can be fixed.
       if (seq !== from + count) throw new LedgerError('STORE_CORRUPT', `event ${from + count} is missing from the log; run \`provledger verify\``);
-      yield `${formatEventLine(readStored(seq, entry.value, host.maxEventBytes))}\n`;
+      yield `${formatEventLine(openStoredEvent(seq, entry.value, host.maxEventBytes))}\n`;
       count++;
     }
     if (count !== to - from + 1) throw new LedgerError('STORE_CORRUPT', `events ${from + count}..${to} are missing from the log; run \`provledger verify\``);
@@ -145,17 +145,6 @@ async function seqsAbout(host: ExchangeHost, id: string, from: number, to: numbe
   return [...seqs].filter((seq) => seq >= from && seq <= to).sort((a, b) => a - b);
 }
 
-function readStored(seq: number, bytes: Uint8Array | undefined, maxEventBytes: number): SealedEvent {
-  if (bytes === undefined) throw new LedgerError('STORE_CORRUPT', `event ${seq} is missing from the log; run \`provledger verify\``);
-  let event: SealedEvent;
-  try {
-    event = openEvent(bytes, maxEventBytes);
-  } catch (error) {
-    throw new LedgerError('STORE_CORRUPT', `event ${seq} in the store cannot be decoded (${(error as Error).message}); run \`provledger verify\``, { cause: error, details: { seq } });
-  }
-  if (event.body.seq !== seq) throw new LedgerError('STORE_CORRUPT', `the event stored at ${seq} says it is event ${event.body.seq}; run \`provledger verify\``, { details: { seq } });
-  return event;
-}
 
 /**
  * The lineage graph as PROV-JSON (SPEC §25.3), as of now or a point: every record (or, with `record`, its lineage
@@ -187,7 +176,7 @@ export async function exportProvJson(host: ExchangeHost, options: ExportProvOpti
   const invalidations: ProvInvalidation[] = [];
   for (const version of versions) {
     for (const invalidation of await readInvalidations(host.store, version.id, atSeq)) {
-      invalidations.push({ ...invalidation, timeMs: readStored(invalidation.seq, await host.store.get(invalidation.seq), host.maxEventBytes).body.ts });
+      invalidations.push({ ...invalidation, timeMs: openStoredEvent(invalidation.seq, await host.store.get(invalidation.seq), host.maxEventBytes).body.ts });
     }
   }
   const records: ProvRecord[] = versions.map(({ id, kind, version, deleted, data, seq, hash, author, timeMs }) => ({ id, kind, version, deleted, data, seq, hash, author, timeMs }));

@@ -12,7 +12,7 @@ import { checkPublicKey } from './crypto/ed25519.js';
 import type { SigningKey } from './crypto/keys.js';
 import { VerifyPool } from './crypto/pool.js';
 import { LedgerError } from './errors.js';
-import { eventHash, isValidType, openEvent, prepareEvent, sealEvent, sealPrepared, EVENT_CHAIN_LAYOUT, PREV_UNKNOWN, type JsonValue, type SealedEvent, type UnsignedEvent } from './event/event.js';
+import { eventHash, isValidType, openEvent, openStoredEvent, prepareEvent, sealEvent, sealPrepared, EVENT_CHAIN_LAYOUT, PREV_UNKNOWN, type JsonValue, type SealedEvent, type UnsignedEvent } from './event/event.js';
 import { CHAIN_CHUNK, ChainSigner, type ChainItem, type ChainStream } from './crypto/chain-signer.js';
 import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE, MAX_TIME_MS, MAX_TYPE_LENGTH, RESERVED_NAMESPACES } from './event/format.js';
 import { genesisPayload } from './event/genesis.js';
@@ -1151,13 +1151,7 @@ async function readOrNull<T>(read: () => Promise<T | null>): Promise<T | null> {
 }
 
 function toLedgerEvent(seq: number, bytes: Uint8Array, maxEventBytes: number): LedgerEvent {
-  let event: SealedEvent;
-  try {
-    event = openEvent(bytes, maxEventBytes);
-  } catch (error) {
-    throw new LedgerError('STORE_CORRUPT', `event ${seq} in the store cannot be decoded (${(error as Error).message}); run \`provledger verify\``, { cause: error, details: { seq } });
-  }
-  if (event.body.seq !== seq) throw new LedgerError('STORE_CORRUPT', `the event stored at ${seq} says it is event ${event.body.seq}; run \`provledger verify\``, { details: { seq } });
+  const event = openStoredEvent(seq, bytes, maxEventBytes);
   const { body } = event;
   return {
     seq,

@@ -206,6 +206,23 @@ export function openEvent(bytes: Uint8Array, maxBytes = DEFAULT_MAX_EVENT_BYTES,
   return { body, signature: sig, bytes, hash: knownHash ?? eventHash(bytes), signedMessage };
 }
 
+/**
+ * Opens the event stored at `seq` for a reader of the log (`get`, `log`, `export`): a missing, undecodable or
+ * misplaced event means the store is damaged.
+ * @throws LedgerError STORE_CORRUPT naming the seq and pointing to `provledger verify`.
+ */
+export function openStoredEvent(seq: number, bytes: Uint8Array | undefined, maxBytes = DEFAULT_MAX_EVENT_BYTES): SealedEvent {
+  if (bytes === undefined) throw new LedgerError('STORE_CORRUPT', `event ${seq} is missing from the log; run \`provledger verify\``, { details: { seq } });
+  let event: SealedEvent;
+  try {
+    event = openEvent(bytes, maxBytes);
+  } catch (error) {
+    throw new LedgerError('STORE_CORRUPT', `event ${seq} in the store cannot be decoded (${(error as Error).message}); run \`provledger verify\``, { cause: error, details: { seq } });
+  }
+  if (event.body.seq !== seq) throw new LedgerError('STORE_CORRUPT', `the event stored at ${seq} says it is event ${event.body.seq}; run \`provledger verify\``, { details: { seq } });
+  return event;
+}
+
 function toEventBody(value: unknown): EventBody {
   if (!isPlainRecord(value) || !hasExactKeys(value, BODY_KEYS)) {
     throw malformed(`the body must be a map with exactly the keys ${BODY_KEYS.map((k) => `"${k}"`).join(', ')}`);
