@@ -854,11 +854,15 @@ export class Ledger {
     let stream: ChainStream | null = null;
     let sent = 0;
     let speculationFailed = false;
+    // `expected`: how many events the group will have at least, when a request says so up front (appendMany).
+    let expected = 0;
     const speculate = (event: UnsignedEvent): void => {
       if (speculationFailed) return;
       prepared.push(event);
       if (stream === null) {
-        if (prepared.length < this.#workerSealThreshold) return;
+        // A request that brings the group to the threshold starts the worker at its first event, not at the
+        // threshold's: the worker then signs while the whole request is being encoded.
+        if (Math.max(prepared.length, expected) < this.#workerSealThreshold) return;
         this.#signer ??= new ChainSigner(key, EVENT_CHAIN_LAYOUT);
         stream = this.#signer.stream(this.#head!.hash, (from, links) => {
           links.forEach((link, i) => onSealed(sealPrepared(prepared[from + i]!, link.link, key, { signature: link.signature, hash: link.digest })));
@@ -915,6 +919,7 @@ export class Ledger {
         const samples = new SampleSetFold();
         let tentativeAuthority = authority;
         const inputs = await request.build({ record: snapshotOf, linkActive: activeOf, dependsOn, invalidations: invalidationsOf, authority: () => tentativeAuthority, author: key.publicKeyHex });
+        expected = prepared.length + inputs.length;
         const events: UnsignedEvent[] = [];
         const writes: IndexWrite[] = [];
         let tentative = head;

@@ -49,9 +49,13 @@ describe('SPEC §6.3 groups signed on the worker are byte-identical to groups si
       await (await Ledger.create(base, createOptions())).close();
       await cp(base, join(root, 'worker'), { recursive: true });
       await cp(base, join(root, 'inline'), { recursive: true });
+      await cp(base, join(root, 'midway'), { recursive: true });
       const onWorker = await write(join(root, 'worker'), 1);
       const inline = await write(join(root, 'inline'), Number.POSITIVE_INFINITY);
       expect(onWorker).toEqual(inline);
+      // A threshold met by a request announcing its size (300 events) or by the group part-way through it.
+      expect(await write(join(root, 'midway'), 200)).toEqual(inline);
+      expect(await storeDigest(join(root, 'midway'))).toBe(await storeDigest(join(root, 'inline')));
       expect(onWorker.filter((r) => typeof r === 'string' && r.includes('over the limit'))).toHaveLength(3);
       expect(await storeDigest(join(root, 'worker'))).toBe(await storeDigest(join(root, 'inline')));
       const ledger = await Ledger.open(join(root, 'worker'));
