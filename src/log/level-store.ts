@@ -54,7 +54,7 @@ export class LevelLogStore implements LogStore {
   readonly #meta: Sub;
   readonly #sync: boolean;
   readonly #indexes = new Map<string, Sub>();
-  readonly #targets = new Map<Sub, { sublevel: Sub }>();
+  readonly #prefixes = new Map<Sub, Uint8Array>();
   #release: () => void = () => undefined;
 
   private constructor(dir: string, db: Db, sync: boolean) {
@@ -266,8 +266,9 @@ export class LevelLogStore implements LogStore {
     try {
       batch = this.#db.batch();
       for (const op of operations) {
-        if (op.type === 'put') batch.put(op.key, op.value, this.#target(op.sublevel));
-        else batch.del(op.key, this.#target(op.sublevel));
+        const key = withPrefix(this.#prefix(op.sublevel), op.key);
+        if (op.type === 'put') batch.put(key, op.value);
+        else batch.del(key);
       }
     } catch (error) {
       // The first error is the one to report; closing the unwritten batch is only tidying up.
@@ -281,11 +282,14 @@ export class LevelLogStore implements LogStore {
     }
   }
 
-  /** The options object naming a sublevel, made once per sublevel rather than once per operation. */
-  #target(sublevel: Sub): { sublevel: Sub } {
-    let target = this.#targets.get(sublevel);
-    if (target === undefined) this.#targets.set(sublevel, (target = Object.freeze({ sublevel })));
-    return target;
+  /**
+   * A sublevel's key prefix as bytes, asked of abstract-level once per sublevel: operations then go to the root
+   * with their full keys, which skips the per-operation sublevel handling (~1 µs an operation).
+   */
+  #prefix(sublevel: Sub): Uint8Array {
+    let prefix = this.#prefixes.get(sublevel);
+    if (prefix === undefined) this.#prefixes.set(sublevel, (prefix = new Uint8Array(sublevel.prefixKey(new Uint8Array(0), 'view'))));
+    return prefix;
   }
 
   async #read<T>(operation: () => Promise<T>): Promise<T> {
@@ -296,6 +300,13 @@ export class LevelLogStore implements LogStore {
       throw new LedgerError('STORE_CORRUPT', `could not read the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + key.length);
+  out.set(prefix);
+  out.set(key, prefix.length);
+  return out;
 }
 
 function logRange(range: { from?: number; to?: number }): StoreRange {
