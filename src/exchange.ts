@@ -7,7 +7,7 @@
  * own `verify` (every rule of SPEC §7), in a hidden sibling directory that is renamed into place only when all of
  * that passed. So no partial or unverified ledger ever appears at the target.
  */
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readUint64be, toHex } from './bytes.js';
 import { LedgerError } from './errors.js';
@@ -215,6 +215,13 @@ export async function importLedger(dir: string, source: ImportSource, options: I
     } finally {
       await ledger.close();
     }
+    // --expect-head names the head the import must end at, not only an event it must contain (SPEC §25.4):
+    // events added after the head a user trusted are refused too.
+    if (report.ok && options.expectHead !== undefined && head.seq !== options.expectHead.seq) {
+      throw new LedgerError('IMPORT_INVALID', `the export ends at event ${head.seq}, not at the expected head ${options.expectHead.seq}; nothing was imported`, {
+        details: { failure: 'EXPECTED_HEAD', seq: head.seq, failureCount: 1 },
+      });
+    }
     if (!report.ok) {
       const first = report.failures[0]!;
       const more = report.failureCount > 1 ? ` (and ${report.failureCount - 1} more problem(s))` : '';
@@ -295,7 +302,9 @@ async function storeEvents(
 async function assertFreeTarget(dir: string): Promise<void> {
   let entries: string[];
   try {
-    const info = await stat(dir);
+    // lstat: a symbolic link is refused here, not after the whole import when rename(2) would meet it.
+    const info = await lstat(dir);
+    if (info.isSymbolicLink()) throw new LedgerError('INVALID_ARGUMENT', `${dir} is a symbolic link; import into a real directory path (--ledger)`);
     if (!info.isDirectory()) throw new LedgerError('INVALID_ARGUMENT', `${dir} is a file, not a directory; choose another --ledger path to import into`);
     entries = await readdir(dir);
   } catch (error) {

@@ -165,11 +165,13 @@ describe('SPEC §25.4: an import reproduces the ledger it was exported from', ()
     });
   });
 
-  it('checks an expected head: the right one passes, another is IMPORT_INVALID and nothing appears', async () => {
+  it('checks an expected head: the head itself passes; another hash, another seq, or an earlier event (the export goes on past it) is IMPORT_INVALID, and nothing appears', async () => {
     await withTempDir(async (tmp) => {
       const head = (await withOpen(source, (l) => l.head()))!;
-      expect((await Ledger.import(join(tmp, 'a'), [exportText], { expectHead: { seq: 3, hash: (await withOpen(source, (l) => l.get(3))).hash } })).seq).toBe(HEAD_SEQ);
+      expect((await Ledger.import(join(tmp, 'a'), [exportText], { expectHead: { seq: head.seq, hash: head.hash } })).seq).toBe(HEAD_SEQ);
       expect(await codeOf(() => Ledger.import(join(tmp, 'b'), [exportText], { expectHead: { seq: 3, hash: head.hash } }))).toBe('IMPORT_INVALID');
+      const third = (await withOpen(source, (l) => l.get(3))).hash;
+      expect(await codeOf(() => Ledger.import(join(tmp, 'd'), [exportText], { expectHead: { seq: 3, hash: third } }))).toBe('IMPORT_INVALID');
       expect(await codeOf(() => Ledger.import(join(tmp, 'c'), [exportText], { expectHead: { seq: HEAD_SEQ + 1, hash: head.hash } }))).toBe('IMPORT_INVALID');
       const { readdir } = await import('node:fs/promises');
       expect((await readdir(tmp)).sort()).toEqual(['a']);

@@ -7,7 +7,7 @@
  * The source ledger (seq: what): 0 genesis, 1 key.add other (writer), 2 record ds, 3 app.note (other),
  * 4 record ds v2, 5 record m, 6 link m derivedFrom ds, 7 invalidate ds v1, 8 app.note.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,25 @@ describe('SPEC §25.4: consistent lines, re-signed and re-chained, are refused b
     expect(await refusal(exportText, { expectHead: { seq: last.seq + 1, hash: last.hash } })).toBe('IMPORT_INVALID/EXPECTED_HEAD');
     expect(await refusal(exportText, { expectHead: { seq: 2, hash: last.hash } })).toBe('IMPORT_INVALID/EXPECTED_HEAD');
   });
+
+  it('an expected head that is an earlier event with its right hash: the export goes on past it, EXPECTED_HEAD', async () => {
+    const third = JSON.parse(lines()[3]!) as { seq: number; hash: string };
+    expect(third.seq).toBe(2);
+    expect(await refusal(exportText, { expectHead: { seq: third.seq, hash: third.hash } })).toBe('IMPORT_INVALID/EXPECTED_HEAD');
+  });
+});
+
+describe('SPEC §25.1: a line may arrive in any pieces', () => {
+  it('the export fed one byte at a time imports (no deep argument lists, one buffer per line)', async () => {
+    const bytes = new TextEncoder().encode(exportText);
+    function* oneByteAtATime(): Iterable<Uint8Array> {
+      for (let i = 0; i < bytes.length; i++) yield bytes.subarray(i, i + 1);
+    }
+    await withTempDir(async (tmp) => {
+      const result = await Ledger.import(join(tmp, 'target'), oneByteAtATime());
+      expect(result.seq).toBe((JSON.parse(lines().at(-2)!) as { seq: number }).seq);
+    });
+  });
 });
 
 describe('SPEC §25.4: a target that is not free is refused and left as it was', () => {
@@ -190,6 +209,22 @@ describe('SPEC §25.4: a target that is not free is refused and left as it was',
       expect(await Ledger.import(join(tmp, 'busy'), [exportText]).catch((e: { code: string }) => e.code)).toBe('INVALID_ARGUMENT');
       expect(await Ledger.import(join(tmp, 'file'), [exportText]).catch((e: { code: string }) => e.code)).toBe('INVALID_ARGUMENT');
       expect({ listing: await readdir(tmp), busy: await filesOf(join(tmp, 'busy')) }).toEqual(before);
+    });
+  });
+
+  it('a symbolic link, to an empty directory or dangling: INVALID_ARGUMENT before anything is read, untouched', async () => {
+    await withTempDir(async (tmp) => {
+      await mkdir(join(tmp, 'empty'));
+      await symlink(join(tmp, 'empty'), join(tmp, 'to-empty'));
+      await symlink(join(tmp, 'nowhere'), join(tmp, 'dangling'));
+      const before = await readdir(tmp);
+      for (const link of ['to-empty', 'dangling']) {
+        const error = (await Ledger.import(join(tmp, link), [exportText]).catch((e: unknown) => e)) as { code: string; message: string };
+        expect(error.code).toBe('INVALID_ARGUMENT');
+        expect(error.message).toMatch(/is a symbolic link/);
+      }
+      expect(await readdir(tmp)).toEqual(before);
+      expect(await readdir(join(tmp, 'empty'))).toEqual([]);
     });
   });
 

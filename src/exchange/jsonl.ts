@@ -5,7 +5,7 @@
  * spacing or a duplicate key can never import silently. No I/O: chunks in, events out, tested with arrays.
  * Chain rules (links, signatures, authority, records) are not judged here: import hands the events to verify.
  */
-import { concatBytes, fromHex, toHex } from '../bytes.js';
+import { fromHex, toHex } from '../bytes.js';
 import { LedgerError, isLedgerError } from '../errors.js';
 import { openEvent, type SealedEvent } from '../event/event.js';
 import { DEFAULT_MAX_EVENT_BYTES } from '../event/format.js';
@@ -107,12 +107,21 @@ export function formatFooter(events: number): string {
 export async function* splitLines(chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<{ text: string; number: number }> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const encoder = new TextEncoder();
-  let pending: Uint8Array[] = [];
+  // The start of a line that spans chunks, in one growable buffer: a line may arrive a byte at a time.
+  let pending = new Uint8Array(0);
   let pendingBytes = 0;
+  const keep = (bytes: Uint8Array): void => {
+    if (pendingBytes + bytes.length > pending.length) {
+      const grown = new Uint8Array(Math.max(pending.length * 2, pendingBytes + bytes.length, 4096));
+      grown.set(pending.subarray(0, pendingBytes));
+      pending = grown;
+    }
+    pending.set(bytes, pendingBytes);
+    pendingBytes += bytes.length;
+  };
   let number = 0;
-  const finish = (parts: Uint8Array[]): { text: string; number: number } => {
+  const finish = (bytes: Uint8Array): { text: string; number: number } => {
     number++;
-    const bytes = parts.length === 1 ? parts[0]! : concatBytes(...parts);
     try {
       return { text: decoder.decode(bytes), number };
     } catch {
@@ -123,16 +132,20 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array | string> | I
     let bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
     for (let newline = bytes.indexOf(0x0a); newline !== -1; newline = bytes.indexOf(0x0a)) {
       if (pendingBytes + newline > maxLineBytes) throw malformed(number + 1, `is longer than ${maxLineBytes} bytes, more than any event line can be`);
-      yield finish([...pending, bytes.subarray(0, newline)]);
-      pending = [];
-      pendingBytes = 0;
+      if (pendingBytes === 0) yield finish(bytes.subarray(0, newline));
+      else {
+        keep(bytes.subarray(0, newline));
+        // Decoded to a string at once, so `pending` may be written over afterwards.
+        const line = finish(pending.subarray(0, pendingBytes));
+        pendingBytes = 0;
+        yield line;
+      }
       bytes = bytes.subarray(newline + 1);
     }
     if (bytes.length > 0) {
-      pendingBytes += bytes.length;
-      if (pendingBytes > maxLineBytes) throw malformed(number + 1, `is longer than ${maxLineBytes} bytes, more than any event line can be`);
-      // Copied: a caller may reuse its chunk buffers.
-      pending.push(Uint8Array.from(bytes));
+      if (pendingBytes + bytes.length > maxLineBytes) throw malformed(number + 1, `is longer than ${maxLineBytes} bytes, more than any event line can be`);
+      // Copied (into `pending`): a caller may reuse its chunk buffers.
+      keep(bytes);
     }
   }
   if (pendingBytes > 0) throw malformed(number + 1, 'does not end with a newline: the file was cut short (truncated); export it again');
