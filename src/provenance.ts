@@ -183,7 +183,9 @@ export class Provenance {
       const { flags, unknown } = classifyLicense(value);
       records.push({ id: node.id, kind: node.kind, depth: node.depth, path: node.path, license: formatLicense(value), declared, concluded, nonCommercial: flags.nonCommercial, noDerivatives: flags.noDerivatives, shareAlike: flags.shareAlike, unknown });
       // A sample set's samples may carry many licences; each one binds what is made from the set (SPEC §21.5).
-      if (node.depth > 0) values.push(...sampleLicensesOf(version?.data ?? null).map((license) => ({ id: node.id, license })), ...(hasSampleLicenses(version?.data ?? null) ? [] : [{ id: node.id, license: value }]));
+      // Only a sample-set's own non-empty summary stands in for its licence; any other record's licence always counts.
+      const samples = node.kind === 'sample-set' ? sampleLicensesOf(version?.data ?? null) : [];
+      if (node.depth > 0) values.push(...samples.map((license) => ({ id: node.id, license })), ...(samples.length > 0 ? [] : [{ id: node.id, license: value }]));
     }
     return { root: id, atSeq: lineage.atSeq, records, findings: licenseFindings(values, { kind: lineage.nodes[0]!.kind }) };
   }
@@ -244,10 +246,6 @@ function licenseOf(data: { [key: string]: JsonValue } | null): { value: LicenseV
     return { value: read(concluded) ?? read(declared) ?? { kind: 'unknown' }, declared, concluded };
   }
   return { value: read(field) ?? { kind: 'unknown' }, declared: typeof field === 'string' ? field : null, concluded: null };
-}
-
-function hasSampleLicenses(data: { [key: string]: JsonValue } | null): boolean {
-  return isJsonObject(data?.['sampleLicenses']);
 }
 
 /** The distinct licences of a sample set's samples (`sampleLicenses`, SPEC §21.5); text that is not SPDX counts as unknown. */

@@ -13,7 +13,8 @@ import { assertRecordId, decideRecord, ID_PATTERN } from './domain/records.js';
 import { isCheckedSampleList, toSampleList, type SampleList } from './domain/sample-file.js';
 import { licenseSummary, parseSampleChunk, SAMPLE_CHUNK_TYPE, sampleChunkPayloads, sampleLeaves, sampleTree } from './domain/samples.js';
 import { LedgerError } from './errors.js';
-import { openEvent, type JsonValue } from './event/event.js';
+import { openEvent, openStoredEvent, type JsonValue } from './event/event.js';
+import { VerifyingKey } from './crypto/ed25519.js';
 import { formatSampleProof } from './merkle/sample-proof.js';
 import { chunkCount, SAMPLE_CHUNK_SIZE, sampleLeafHash, samplePath, subtreeRoot } from './merkle/sample-tree.js';
 import { verifyInclusion } from './merkle/tree.js';
@@ -140,6 +141,8 @@ export class Samples {
     if (chunks.length !== expectedChunks || chunks.some((chunk, i) => chunk.seq !== record.seq - expectedChunks + i)) {
       throw new LedgerError('STORE_CORRUPT', `the sample index of ${id}@${record.version} does not match its record; run \`provledger verify\`, then \`provledger rebuild\``);
     }
+    const damaged = (why: string) => new LedgerError('STORE_CORRUPT', `the sample index of ${id}@${record.version} ${why}; run \`provledger verify\`, then \`provledger rebuild\``);
+    if (!equalBytes(subtreeRoot(chunks.map((c) => c.root)), root)) throw damaged('does not roll up to the record\'s root');
     // The chunk that would hold the fingerprint: the last one starting at or below it.
     let position = -1;
     for (let low = 0, high = chunks.length - 1; low <= high; ) {
@@ -152,10 +155,24 @@ export class Samples {
       }
     }
     const notFound = () => new LedgerError('SAMPLE_NOT_FOUND', `${wanted} is not a sample of ${id}@${record.version} (${count} samples); no proof exists for a sample that is not in the set`, { details: { id, version: record.version } });
-    if (position < 0) throw notFound();
+    // Each chunk the search leaned on is read and its first fingerprint compared with the index, so an edited
+    // index never turns a member into a "not found" (nor a non-member into a proof: the root check below).
+    const firstOf = async (at: number): Promise<string> => {
+      const read = await this.#readChunk(chunks[at]!.seq, id, record.version, at, expectedChunks);
+      if (read.fingerprints[0] !== chunks[at]!.first) throw damaged(`names ${chunks[at]!.first} as the first sample of chunk ${at}, which starts with ${read.fingerprints[0]}`);
+      return read.fingerprints[0]!;
+    };
+    if (position < 0) {
+      await firstOf(0);
+      throw notFound();
+    }
     const chunk = await this.#readChunk(chunks[position]!.seq, id, record.version, position, expectedChunks);
+    if (chunk.fingerprints[0] !== chunks[position]!.first) throw damaged(`names ${chunks[position]!.first} as the first sample of chunk ${position}, which starts with ${chunk.fingerprints[0]}`);
     const offset = sortedIndexOf(chunk.fingerprints, wanted);
-    if (offset < 0) throw notFound();
+    if (offset < 0) {
+      if (position + 1 < chunks.length) await firstOf(position + 1);
+      throw notFound();
+    }
     const leaves = sampleLeaves(chunk.fingerprints, chunk.licenses);
     const hashes = await samplePath(leaves, offset, chunks.map((c) => c.root), position);
     const index = position * SAMPLE_CHUNK_SIZE + offset;
@@ -165,9 +182,17 @@ export class Samples {
       throw new LedgerError('STORE_CORRUPT', `the stored samples of ${id}@${record.version} do not roll up to its root; run \`provledger verify\``);
     }
     const recordBytes = await this.#host.readEventBytes(record.seq);
-    if (recordBytes === undefined) throw new LedgerError('STORE_CORRUPT', `event ${record.seq} is missing from the log; run \`provledger verify\``);
+    const recordEvent = openStoredEvent(record.seq, recordBytes);
+    // The proof carries the record event as signed; one whose signature fails would fail every verifier.
+    let signed = false;
+    try {
+      signed = VerifyingKey.fromBytes(recordEvent.body.author).verify(recordEvent.signature, recordEvent.signedMessage);
+    } catch {
+      signed = false;
+    }
+    if (!signed) throw new LedgerError('STORE_CORRUPT', `the record event ${record.seq} of ${id}@${record.version} does not carry a valid signature; run \`provledger verify\``);
     const ledgerProof = options.checkpoint === undefined ? null : await this.#host.proveInclusion(record.seq, options.checkpoint);
-    const text = formatSampleProof({ record: recordBytes, fingerprint: wanted, license, index, hashes, ledgerProof });
+    const text = formatSampleProof({ record: recordEvent.bytes, fingerprint: wanted, license, index, hashes, ledgerProof });
     return { id, version: record.version, fingerprint: wanted, license, index, count, root: toHex(root), seq: record.seq, text };
   }
 

@@ -10,6 +10,7 @@
  *   7   artifact mnist (dataset)
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.js';
 import { decodeCanonical, encodeCanonical } from '../src/codec/canonical.js';
@@ -17,6 +18,7 @@ import { openEvent } from '../src/event/event.js';
 import { Ledger, SAMPLE_CHUNK_SIZE, toSampleList, verifySampleProof, type SampleList } from '../src/index.js';
 import { codeOf } from './helpers/codes.js';
 import { ownerKey } from './helpers/events.js';
+import { withTempDir } from './helpers/tmp.js';
 import { appendForged } from './helpers/forge.js';
 import { createOptions, dumpStore, findings, template, withOpen } from './helpers/ledgers.js';
 import { editIndexes, editStore, seqKey } from './helpers/raw-store.js';
@@ -198,6 +200,21 @@ describe('SPEC §21.5: a tampered ss index is reported by verify and never yield
     expect((await findings(dir)).failures).toContainEqual([4, 'PROJECTION_MISMATCH']);
     expect(await withOpen(dir, (ledger) => codeOf(() => ledger.samples.prove('big', bigList().fingerprints[5]!)))).toBe('STORE_CORRUPT');
   });
+  it('a chunk key naming another first sample: prove of a member of that chunk is STORE_CORRUPT, never SAMPLE_NOT_FOUND', async () => {
+    const dir = await fresh();
+    const key = await bigChunkKey(dir, 2);
+    await editIndexes(dir, async (ix) => {
+      const value = (await ix.ss.get(key))!;
+      await ix.ss.del(key);
+      const edited = new Uint8Array(key);
+      edited.fill(0xff, edited.length - 32);
+      await ix.ss.put(edited, value);
+    });
+    expect((await findings(dir)).ok).toBe(false);
+    const member = bigList().fingerprints[2 * SAMPLE_CHUNK_SIZE + 7]!;
+    expect(await withOpen(dir, (ledger) => codeOf(() => ledger.samples.prove('big', member)))).toBe('STORE_CORRUPT');
+  });
+
   it('a stray entry: PROJECTION_MISMATCH with no seq', async () => {
     const dir = await fresh();
     await editIndexes(dir, (ix) => ix.ss.put(new TextEncoder().encode('ghost\0\0\0\0\x01'), encodeCanonical({ seq: 1, root: new Uint8Array(32) })));
@@ -222,6 +239,20 @@ describe('SPEC §21.5: a changed chunk event is caught at its seq and never prov
     // Caught first at the edited event (the chain and tree checks then report the broken link after it).
     expect(failures[0]![0]).toBe(2);
     expect(await withOpen(dir, (ledger) => codeOf(() => ledger.samples.prove('big', sorted[SAMPLE_CHUNK_SIZE]!)))).toBe('STORE_CORRUPT');
+  });
+});
+
+describe('SPEC §21.6: a record event whose signature was damaged on disk is never put in a proof', () => {
+  it('one byte of the signature flipped: prove is STORE_CORRUPT (verify reports BAD_SIGNATURE)', async () => {
+    const dir = await fresh();
+    const recordSeq = 4;
+    await editStore(dir, async ({ log }) => {
+      const bytes = Buffer.from((await log.get(seqKey(recordSeq)))!);
+      bytes[10] ^= 1; // inside the 64-byte signature, which starts at byte 7 (SPEC §3.6)
+      await log.put(seqKey(recordSeq), bytes);
+    });
+    expect((await findings(dir)).failures).toContainEqual([recordSeq, 'BAD_SIGNATURE']);
+    expect(await withOpen(dir, (ledger) => codeOf(() => ledger.samples.prove('big', bigList().fingerprints[5]!)))).toBe('STORE_CORRUPT');
   });
 });
 
@@ -262,6 +293,23 @@ describe('SPEC §23.3: a model trained from a sample set sees its samples\' lice
     });
     expect(report.records.map((r) => [r.id, r.license])).toEqual([['model', 'unknown'], ['lic', 'CC-BY-NC-4.0 AND MIT']]);
     expect(report.findings.map((f) => [f.code, f.recordId, f.license])).toEqual([['NON_COMMERCIAL_UPSTREAM', 'lic', 'CC-BY-NC-4.0']]);
+  });
+});
+
+describe('SPEC §23.3: a summary of sample licences stands in only for a sample-set\'s own licence', () => {
+  it('a dataset with a sampleLicenses field still counts its own non-commercial licence', async () => {
+    await withTempDir(async (root) => {
+      const ledger = await Ledger.create(join(root, 'l'), createOptions());
+      try {
+        await ledger.records.create('dataset', { name: 'nc', license: { concluded: 'CC-BY-NC-4.0' }, sampleLicenses: {} }, { id: 'nc' });
+        await ledger.records.create('model', { name: 'm' }, { id: 'm' });
+        await ledger.links.add({ from: 'm', to: 'nc', rel: 'derivedFrom' });
+        const report = await ledger.provenance.licenses('m');
+        expect(report.findings.map((f) => f.code)).toContain('NON_COMMERCIAL_UPSTREAM');
+      } finally {
+        await ledger.close();
+      }
+    });
   });
 });
 

@@ -9,6 +9,12 @@ import { LedgerError } from '../errors.js';
 import { SampleListParser, type SampleList } from '../domain/sample-file.js';
 
 const PIECE = 1024 * 1024;
+/**
+ * Longest line accepted, in characters: a JSONL line is a 64-hex fingerprint and a licence of at most 1,000
+ * characters with a little JSON around them. Beyond it the file is refused at once, so a file without line
+ * breaks is never held whole.
+ */
+const MAX_LINE = 4096;
 
 /**
  * Parses the file at `path`: fingerprints one per line, or JSON Lines with licences.
@@ -26,8 +32,10 @@ export async function readSampleFile(path: string, options: { onProgress?: (byte
     pending = parts.pop()!;
     for (const part of parts) {
       lines++;
+      if (part.length > MAX_LINE) throw tooLong(path, lines);
       parser.addLine(part);
     }
+    if (pending.length > MAX_LINE) throw tooLong(path, lines + 1);
   };
   try {
     try {
@@ -64,4 +72,8 @@ function decodeOrRefuse(decoder: InstanceType<typeof TextDecoder>, bytes: Uint8A
   } catch {
     throw new LedgerError('INVALID_ARGUMENT', `the sample file ${path} is not UTF-8 text (after line ${linesBefore}); give one fingerprint per line, or JSON Lines`);
   }
+}
+
+function tooLong(path: string, line: number): LedgerError {
+  return new LedgerError('INVALID_ARGUMENT', `the sample file ${path} line ${line} is longer than ${MAX_LINE} characters, more than any sample line can be (a fingerprint, or JSON with a fingerprint and a licence)`, { details: { where: `line ${line}` } });
 }

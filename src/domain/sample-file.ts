@@ -5,7 +5,7 @@
  * anything touches a ledger.
  */
 import { LedgerError } from '../errors.js';
-import { formatLicense, parseLicense } from './spdx.js';
+import { formatLicense, MAX_LICENSE_LENGTH, parseLicense } from './spdx.js';
 
 /** A sample set in the form it is recorded: fingerprints sorted by byte order, each once. */
 export interface SampleList {
@@ -44,7 +44,10 @@ interface Entry {
 export class SampleListParser {
   readonly #source: string;
   readonly #entries: Entry[] = [];
+  /** Licence text as written → canonical form: most files spell few licences few ways. Bounded, see below. */
   readonly #canonical = new Map<string, string>();
+  /** The distinct canonical licences seen, at most MAX_SAMPLE_LICENSES + 1. */
+  readonly #distinct = new Set<string>();
   #lineNumber = 0;
   #format: 'plain' | 'jsonl' | null = null;
   /** Whether the samples carry licences: all or none, fixed by the first sample. */
@@ -128,8 +131,13 @@ export class SampleListParser {
       } catch (error) {
         throw this.#refuse(where, `has an invalid licence: ${(error as Error).message}`);
       }
+      // The canonical form can be longer than what was typed (added parentheses): the record holds that form.
+      if (canonical.length > MAX_LICENSE_LENGTH) throw this.#refuse(where, `has a licence of ${canonical.length} characters in canonical form, over the ${MAX_LICENSE_LENGTH} a licence may have`);
+      // Many spellings of few licences must not grow the cache without bound.
+      if (this.#canonical.size >= 4096) this.#canonical.clear();
       this.#canonical.set(text, canonical);
-      if (new Set(this.#canonical.values()).size > MAX_SAMPLE_LICENSES) {
+      this.#distinct.add(canonical);
+      if (this.#distinct.size > MAX_SAMPLE_LICENSES) {
         throw this.#refuse(where, `brings the set to more than ${MAX_SAMPLE_LICENSES} distinct licences, the most one sample set may carry; split the set`);
       }
     }
