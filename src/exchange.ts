@@ -58,6 +58,8 @@ export type ImportPhase = 'read' | 'rebuild' | 'verify';
 
 export interface ImportResult {
   readonly ledgerId: string;
+  /** The owner key the genesis names, hex: with the head, what to compare against what you trust. */
+  readonly owner: string;
   /** The head of the imported ledger: the last event's seq and hex hash, as in the source. */
   readonly seq: number;
   readonly hash: string;
@@ -206,7 +208,7 @@ export async function importLedger(dir: string, source: ImportSource, options: I
   }
   try {
     const progress = options.onProgress;
-    const { head, events, ledgerId } = await storeEvents(temp, chunks, options.sync, progress === undefined ? undefined : (done, total) => progress('read', done, total));
+    const { head, events, ledgerId, owner } = await storeEvents(temp, chunks, options.sync, progress === undefined ? undefined : (done, total) => progress('read', done, total));
     const ledger = await host.open(temp, { sync: options.sync });
     let report: VerifyReport;
     try {
@@ -230,7 +232,7 @@ export async function importLedger(dir: string, source: ImportSource, options: I
       });
     }
     await moveIntoPlace(temp, target, dir, options.sync !== false);
-    return { ledgerId, seq: head.seq, hash: toHex(head.hash), events };
+    return { ledgerId, owner, seq: head.seq, hash: toHex(head.hash), events };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     throw error;
@@ -243,7 +245,7 @@ async function storeEvents(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   sync: boolean | undefined,
   onProgress: ((done: number, total: number) => void) | undefined,
-): Promise<{ head: StoredHead; events: number; ledgerId: string }> {
+): Promise<{ head: StoredHead; events: number; ledgerId: string; owner: string }> {
   const store = await LevelLogStore.open(temp, { create: true, sync });
   try {
     let batch: SealedEvent[] = [];
@@ -292,7 +294,7 @@ async function storeEvents(
     await flush();
     // readExport ends only after a footer that matches a header from seq 0, so there was at least a genesis.
     if (head === undefined || meta === undefined) throw new LedgerError('EXPORT_MALFORMED', 'the export holds no events, not even a genesis');
-    return { head, events, ledgerId };
+    return { head, events, ledgerId, owner: toHex(meta.owner) };
   } finally {
     await store.close();
   }

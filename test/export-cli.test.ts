@@ -150,7 +150,10 @@ describe('SPEC §25.5: import', () => {
     const target = join(root, 'from-file');
     const stdout = ok(await runCli(['--ledger', target, 'import', file]));
     const { seq, hash } = await head();
-    expect(stdout).toBe(`imported ${HEAD_SEQ + 1} events into ${target}, every one verified\nledger  ${JSON.parse(exportText.slice(0, exportText.indexOf('\n'))).ledger as string}\nhead    ${seq}:${hash}\n`);
+    expect(stdout).toBe(
+      `imported ${HEAD_SEQ + 1} events into ${target}, every one verified\nledger  ${JSON.parse(exportText.slice(0, exportText.indexOf('\n'))).ledger as string}\n` +
+        `owner   ${made!.publicKeyHex}\nhead    ${seq}:${hash}\ncompare the owner and head with ones you trust, or import with --expect-head SEQ:HASH\n`,
+    );
     expect(await storeDigest(target)).toBe(fixture.storeDigest);
     expect(ok(await runCli(['--ledger', target, 'verify']))).toMatch(/^ok: 10 events verified/);
   });

@@ -90,7 +90,7 @@ describe('SPEC §25.4: an import reproduces the ledger it was exported from', ()
     await withTempDir(async (tmp) => {
       const result = await Ledger.import(join(tmp, 'again'), [exportText]);
       const head = (await withOpen(source, (l) => l.head()))!;
-      expect(result).toEqual({ ledgerId: await withOpen(source, async (l) => l.id), seq: HEAD_SEQ, hash: head.hash, events: HEAD_SEQ + 1 });
+      expect(result).toEqual({ ledgerId: await withOpen(source, async (l) => l.id), owner: await withOpen(source, async (l) => l.owner), seq: HEAD_SEQ, hash: head.hash, events: HEAD_SEQ + 1 });
     });
   });
 

@@ -76,7 +76,11 @@ export function registerExchangeCommands(program: Command, io: Io): void {
         onProgress: (phase, done, total) => progress.update(pass[phase] * total + done, 3 * total),
       }).finally(() => progress.stop());
       if (global.json === true) print(io, JSON.stringify({ seq: result.seq, hash: result.hash, events: result.events }));
-      else print(io, `imported ${result.events} events into ${dir}, every one verified\nledger  ${result.ledgerId}\nhead    ${result.seq}:${result.hash}`);
+      else {
+        print(io, `imported ${result.events} events into ${dir}, every one verified\nledger  ${result.ledgerId}\nowner   ${result.owner}\nhead    ${result.seq}:${result.hash}`);
+        // The file vouches for itself: anyone can sign a genesis naming any ledger id (SPEC §25.4).
+        if (expectHead === undefined) print(io, 'compare the owner and head with ones you trust, or import with --expect-head SEQ:HASH');
+      }
     });
 }
 
