@@ -248,7 +248,7 @@ describe('SPEC §21.6: a record event whose signature was damaged on disk is nev
     const recordSeq = 4;
     await editStore(dir, async ({ log }) => {
       const bytes = Buffer.from((await log.get(seqKey(recordSeq)))!);
-      bytes[10] ^= 1; // inside the 64-byte signature, which starts at byte 7 (SPEC §3.6)
+      bytes[10] = bytes[10]! ^ 1; // inside the 64-byte signature, which starts at byte 7 (SPEC §3.6)
       await log.put(seqKey(recordSeq), bytes);
     });
     expect((await findings(dir)).failures).toContainEqual([recordSeq, 'BAD_SIGNATURE']);
