@@ -15,7 +15,7 @@ import { licenseSummary, parseSampleChunk, SAMPLE_CHUNK_TYPE, sampleChunkPayload
 import { LedgerError } from './errors.js';
 import { openEvent, openStoredEvent, type JsonValue } from './event/event.js';
 import { VerifyingKey } from './crypto/ed25519.js';
-import { formatSampleProof } from './merkle/sample-proof.js';
+import { formatSampleProof, type ProvedSample } from './merkle/sample-proof.js';
 import { chunkCount, SAMPLE_CHUNK_SIZE, sampleLeafHash, samplePath, subtreeRoot } from './merkle/sample-tree.js';
 import { verifyInclusion } from './merkle/tree.js';
 import type { IndexReader } from './projections/indexes.js';
@@ -45,14 +45,7 @@ export interface SampleSetResult {
   readonly hash?: string;
 }
 
-export interface SampleProof {
-  readonly id: string;
-  readonly version: number;
-  readonly fingerprint: string;
-  readonly license: string | null;
-  readonly index: number;
-  readonly count: number;
-  readonly root: string;
+export interface SampleProof extends ProvedSample {
   /** The seq of the record event the proof carries. */
   readonly seq: number;
   /** The proof file (SPEC §21.6). */

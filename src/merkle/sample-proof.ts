@@ -85,7 +85,8 @@ export function parseSampleProof(text: string): SampleProofFile {
   return { record, fingerprint, license, index: Number(indexText), hashes, ledgerProof: rest === '' ? null : rest };
 }
 
-export interface VerifiedSample {
+/** What a sample proof says: which sample, where in which set. Shared by the prover's result and the verdict. */
+export interface ProvedSample {
   readonly id: string;
   readonly version: number;
   readonly fingerprint: string;
@@ -94,6 +95,9 @@ export interface VerifiedSample {
   readonly count: number;
   /** The sample set's root, hex. */
   readonly root: string;
+}
+
+export interface VerifiedSample extends ProvedSample {
   /** The record event, as signed. */
   readonly record: ProvedEvent;
   /** With a ledger proof: the checkpoint the record event is proved against. */
