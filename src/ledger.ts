@@ -170,6 +170,8 @@ export class Ledger {
   #damage: Damage | null;
   #queue: PendingAppend[] = [];
   #flushing = false;
+  /** Set while a rebuild, verify or audit runs: commits wait meanwhile, so each sees one state of the ledger. */
+  #exclusiveDone: Promise<void> | null = null;
   #closed = false;
   readonly #workerSealThreshold: number;
   #signer: ChainSigner | undefined;
@@ -411,6 +413,10 @@ export class Ledger {
     this.#assertOpen();
     const expectHead = options.expectHead === undefined ? undefined : toHeadRef(options.expectHead);
     const accepted = options.checkpoint === undefined ? undefined : this.#acceptCheckpoint(options.checkpoint, options.trustedKeys);
+    return this.#exclusive(() => this.#verify(options, expectHead, accepted));
+  }
+
+  async #verify(options: VerifyOptions, expectHead: HeadRef | undefined, accepted: AcceptedCheckpoint | undefined): Promise<VerifyReport> {
     const checkpoint = accepted === undefined ? undefined : { size: accepted.checkpoint.size, rootHash: accepted.checkpoint.rootHash, headHash: accepted.headHash };
     const stored = await this.#storedFacts();
     const total = stored.head === null ? 0 : stored.head.seq + 1;
@@ -447,6 +453,10 @@ export class Ledger {
    */
   async audit(options: { reference?: boolean; onProgress?: (checked: number, total: number) => void; maxFailures?: number; threads?: number } = {}): Promise<AuditReport> {
     this.#assertOpen();
+    return this.#exclusive(() => this.#audit(options));
+  }
+
+  async #audit(options: { reference?: boolean; onProgress?: (checked: number, total: number) => void; maxFailures?: number; threads?: number }): Promise<AuditReport> {
     const stored = await this.#storedFacts();
     const total = stored.head === null ? 0 : stored.head.seq + 1;
     const pool = VerifyPool.create({ threads: options.threads ?? (total >= PARALLEL_VERIFY_THRESHOLD ? availableParallelism() : 1) });
@@ -697,6 +707,7 @@ export class Ledger {
   /** Waits for queued appends, then releases the store and its lock. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    while (this.#exclusiveDone !== null) await this.#exclusiveDone;
     await this.#drain();
     this.#closed = true;
     try {
@@ -727,7 +738,10 @@ export class Ledger {
    */
   async rebuild(options: RebuildOptions = {}): Promise<{ events: number }> {
     this.#assertOpen();
-    await this.#drain();
+    return this.#exclusive(() => this.#rebuild(options));
+  }
+
+  async #rebuild(options: RebuildOptions): Promise<{ events: number }> {
     const total = this.#head === null ? 0 : this.#head.seq + 1;
     let done = 0;
     await this.#store.replaceIndexes(INDEX_NAMES, async (put) => {
@@ -810,13 +824,35 @@ export class Ledger {
     });
   }
 
+  /**
+   * Runs a whole-ledger pass (rebuild, verify, audit) against one state of the ledger: queued appends commit
+   * first, appends made meanwhile wait and commit after. Passes run one at a time.
+   */
+  async #exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    while (this.#exclusiveDone !== null) await this.#exclusiveDone;
+    let release!: () => void;
+    this.#exclusiveDone = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await this.#drain();
+      return await operation();
+    } finally {
+      this.#exclusiveDone = null;
+      release();
+      if (this.#queue.length > 0 && !this.#flushing) {
+        this.#flushing = true;
+        queueMicrotask(() => void this.#flush());
+      }
+    }
+  }
+
   async #drain(): Promise<void> {
     while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
   }
 
   async #flush(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
+      // A whole-ledger pass that started holds the rest of the queue until it ends (#exclusive).
+      while (this.#queue.length > 0 && this.#exclusiveDone === null) {
         const group = this.#queue.splice(0);
         await this.#commitGroup(group);
       }

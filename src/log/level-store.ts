@@ -11,6 +11,7 @@ import { readUint64be, toPlainBytes, uint64be } from '../bytes.js';
 import type { StoredEntry } from '../chain/verify.js';
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
 import { LedgerError } from '../errors.js';
+import { SnapshotGate } from './snapshot-gate.js';
 import type { CommitBatch, IndexPut, LogStore, StoreRange, StoredHead, StoredMeta } from './store.js';
 
 export interface OpenStoreOptions {
@@ -28,6 +29,10 @@ const sublevelsOf = (db: Db) => ({
   meta: db.sublevel<Uint8Array, Uint8Array>('meta', BYTES),
 });
 type Sub = ReturnType<typeof sublevelsOf>['log'];
+interface PageIterator<T> {
+  nextv(size: number): Promise<T[]>;
+  close(): Promise<void>;
+}
 type Operation = { readonly type: 'put'; readonly sublevel: Sub; readonly key: Uint8Array; readonly value: Uint8Array } | { readonly type: 'del'; readonly sublevel: Sub; readonly key: Uint8Array };
 
 const HEAD_KEY = new TextEncoder().encode('head');
@@ -55,6 +60,7 @@ export class LevelLogStore implements LogStore {
   readonly #sync: boolean;
   readonly #indexes = new Map<string, Sub>();
   readonly #prefixes = new Map<Sub, Uint8Array>();
+  readonly #gate = new SnapshotGate();
   #release: () => void = () => undefined;
 
   private constructor(dir: string, db: Db, sync: boolean) {
@@ -178,7 +184,7 @@ export class LevelLogStore implements LogStore {
   async indexGetMany(index: string, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return [];
     const sub = this.#index(index);
-    const found = await this.#read(() => sub.getMany([...keys]));
+    const found = await this.#read(() => this.#gate.read(() => sub.getMany([...keys])));
     return found.map((bytes) => (bytes === undefined ? undefined : toPlainBytes(bytes)));
   }
 
@@ -190,36 +196,59 @@ export class LevelLogStore implements LogStore {
     for await (const batch of this.#batches(sublevel, range)) yield* batch;
   }
 
-  async *#batches(sublevel: Sub, range: StoreRange): AsyncIterable<StoredEntry[]> {
-    const iterator = sublevel.iterator({ ...range });
-    try {
-      for (;;) {
-        // nextv amortises the native call over many entries (dependencies.md §3: ~25% faster than next()).
-        const batch = await this.#read(() => iterator.nextv(1000));
-        if (batch.length === 0) return;
-        yield batch.map(([key, value]) => ({ key: toPlainBytes(key), value: toPlainBytes(value) }));
-      }
-    } finally {
-      await iterator.close();
+  /**
+   * Reads a range in batches, each from its own short-lived iterator: classic-level gives every iterator a
+   * snapshot, and no snapshot may stay alive while anything is written (SnapshotGate). So a consumer may write
+   * between batches, and a long iteration sees what was written meanwhile beyond where it has read.
+   */
+  async *#batches(sublevel: Sub, range: StoreRange, size = 1000): AsyncIterable<StoredEntry[]> {
+    for await (const batch of this.#pages(range, size, (bounds) => sublevel.iterator(bounds))) {
+      yield batch.map(([key, value]) => ({ key: toPlainBytes(key), value: toPlainBytes(value) }));
+    }
+  }
+
+  /** The keys of a range, in batches, as #batches reads entries. */
+  #keyBatches(sublevel: Sub, range: StoreRange, size: number): AsyncIterable<Uint8Array[]> {
+    return this.#pages(range, size, (bounds) => sublevel.keys(bounds), (key) => key);
+  }
+
+  async *#pages<T>(range: StoreRange, size: number, open: (bounds: StoreRange) => PageIterator<T>, keyOf: (item: T) => Uint8Array = (item) => (item as [Uint8Array])[0]): AsyncIterable<T[]> {
+    let remaining = range.limit === undefined || range.limit < 0 ? Infinity : range.limit;
+    let bounds: StoreRange = { ...range };
+    while (remaining > 0) {
+      const want = Math.min(size, remaining);
+      const page = await this.#read(() =>
+        this.#gate.read(async () => {
+          const iterator = open({ ...bounds, limit: want });
+          try {
+            // nextv amortises the native call over many entries (dependencies.md §3: ~25% faster than next()).
+            return await iterator.nextv(want);
+          } finally {
+            await iterator.close();
+          }
+        }),
+      );
+      // Only an empty page ends the range: nextv also stops short at a byte budget.
+      if (page.length === 0) return;
+      yield page;
+      remaining -= page.length;
+      bounds = resumeAfter(range, keyOf(page[page.length - 1]!));
     }
   }
 
   async indexCount(index: string): Promise<number> {
-    const iterator = this.#index(index).keys();
     let count = 0;
-    try {
-      for (let batch = await this.#read(() => iterator.nextv(10_000)); batch.length > 0; batch = await this.#read(() => iterator.nextv(10_000))) count += batch.length;
-    } finally {
-      await iterator.close();
-    }
+    for await (const keys of this.#keyBatches(this.#index(index), {}, 10_000)) count += keys.length;
     return count;
   }
 
   async replaceIndexes(names: readonly string[], fill: (put: (entries: readonly IndexPut[]) => Promise<void>) => Promise<void>): Promise<void> {
     await this.#write([{ type: 'put', sublevel: this.#meta, key: REBUILDING_KEY, value: new Uint8Array([1]) }]);
+    // Not abstract-level's clear(): classic-level's clear deletes while holding its own snapshot (SnapshotGate).
     for (const name of names) {
+      const sub = this.#index(name);
       try {
-        await this.#index(name).clear();
+        for await (const keys of this.#keyBatches(sub, {}, 4000)) await this.#write(keys.map((key) => ({ type: 'del' as const, sublevel: sub, key })));
       } catch (error) {
         throw new LedgerError('STORE_ERROR', `could not clear the ${name} index: ${(error as Error).message}; run rebuild again`, { cause: error });
       }
@@ -233,7 +262,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async lastSeq(): Promise<number | undefined> {
-    const [key] = await this.#read(() => this.#log.keys({ reverse: true, limit: 1 }).all());
+    const [key] = await this.#read(() => this.#gate.read(() => this.#log.keys({ reverse: true, limit: 1 }).all()));
     return key === undefined ? undefined : (readUint64be(key) ?? -1);
   }
 
@@ -276,7 +305,7 @@ export class LevelLogStore implements LogStore {
       throw new LedgerError('STORE_ERROR', `could not write to the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
     }
     try {
-      await batch.write({ sync: this.#sync });
+      await this.#gate.write(() => batch.write({ sync: this.#sync }));
     } catch (error) {
       throw new LedgerError('STORE_ERROR', `could not write to the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
     }
@@ -307,6 +336,12 @@ function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   out.set(prefix);
   out.set(key, prefix.length);
   return out;
+}
+
+/** The rest of `range` after `key`, the last key read (in the range's direction). */
+function resumeAfter(range: StoreRange, key: Uint8Array): StoreRange {
+  const { gt, gte, lt, lte, limit, ...rest } = range;
+  return range.reverse === true ? { ...rest, ...(gt !== undefined ? { gt } : {}), ...(gte !== undefined ? { gte } : {}), lt: key } : { ...rest, ...(lt !== undefined ? { lt } : {}), ...(lte !== undefined ? { lte } : {}), gt: key };
 }
 
 function logRange(range: { from?: number; to?: number }): StoreRange {
