@@ -12,7 +12,7 @@ import { checkPublicKey } from './crypto/ed25519.js';
 import type { SigningKey } from './crypto/keys.js';
 import { VerifyPool } from './crypto/pool.js';
 import { LedgerError } from './errors.js';
-import { eventHash, isValidType, openEvent, openStoredEvent, prepareEvent, sealEvent, sealPrepared, EVENT_CHAIN_LAYOUT, PREV_UNKNOWN, type JsonValue, type SealedEvent, type UnsignedEvent } from './event/event.js';
+import { eventHash, isValidType, lazyPayloadBody, openEvent, openStoredEvent, prepareEvent, sealEvent, sealPrepared, EVENT_CHAIN_LAYOUT, PREV_UNKNOWN, type JsonValue, type SealedEvent, type UnsignedEvent } from './event/event.js';
 import { CHAIN_CHUNK, ChainSigner, type ChainItem, type ChainStream } from './crypto/chain-signer.js';
 import { DEFAULT_MAX_EVENT_BYTES, FORMAT_VERSION, GENESIS_PREV, GENESIS_TYPE, MAX_TIME_MS, MAX_TYPE_LENGTH, RESERVED_NAMESPACES } from './event/format.js';
 import { genesisPayload } from './event/genesis.js';
@@ -134,7 +134,7 @@ export interface VerifyReport {
 
 interface PendingAppend {
   /** Produces the events to append, deciding against the state as of this point in the group. */
-  readonly build: (context: DecideContext) => Promise<readonly AppendInput[]>;
+  readonly build: (context: DecideContext) => Promise<readonly (AppendInput | EncodedInput)[]>;
   readonly resolve: (results: AppendResult[]) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -360,7 +360,7 @@ export class Ledger {
       // Encoded once, here: the bytes are what is signed, so nothing the caller does later can change it, and
       // the event body is assembled around them without walking the payload again (SPEC §6.3).
       const payloadBytes = encodeJsonValue(payload, '$');
-      return { type, payload: decodeCanonical(payloadBytes) as JsonValue, payloadBytes };
+      return { type, payloadBytes };
     });
     if (frozen.length === 0) return [];
     return this.#submit(async () => frozen);
@@ -881,10 +881,13 @@ export class Ledger {
     // group is then signed afresh once decided.
     const sealed: SealedEvent[] = [];
     let frontier = this.#frontier.clone();
-    const treeWrites: IndexWrite[] = [];
+    // Each sealed event goes into the store's batch at once, with its tree nodes: the batch is built while the
+    // signer works, and only the write is left when the last signature comes in (SPEC §6.3).
+    const staged = this.#store.stage();
     const onSealed = (event: SealedEvent): void => {
       sealed.push(event);
-      treeWrites.push(...projectTree(frontier, event.hash));
+      staged.events([{ seq: event.body.seq, bytes: event.bytes }]);
+      staged.indexes(projectTree(frontier, event.hash));
     };
     const prepared: UnsignedEvent[] = [];
     let stream: ChainStream | null = null;
@@ -969,11 +972,11 @@ export class Ledger {
           }
           const ts = readClock(this.#clock, tentative.ts);
           // Encoded and size-checked now; signed with the whole group below, once each prev is known.
-          const sealed = prepareEvent(
-            { v: FORMAT_VERSION, seq: tentative.seq + 1, prev: PREV_UNKNOWN, ts, type: input.type, author: key.publicKey, payload: input.payload as JsonValue },
-            this.#maxEventBytes,
-            (input as EncodedInput).payloadBytes,
-          );
+          const fields = { v: FORMAT_VERSION, seq: tentative.seq + 1, prev: PREV_UNKNOWN, ts, type: input.type, author: key.publicKey };
+          const sealed =
+            'payloadBytes' in input
+              ? prepareEvent(lazyPayloadBody(fields, input.payloadBytes), this.#maxEventBytes, input.payloadBytes)
+              : prepareEvent({ ...fields, payload: input.payload as JsonValue }, this.#maxEventBytes);
           const record = recordEventOf(sealed.body);
           if (typeof record === 'string') throw new TypeError(`internal: decided an invalid record event: ${record}`);
           const prior = record === null ? null : ((await snapshotOf(record.id))?.head ?? null);
@@ -997,7 +1000,9 @@ export class Ledger {
             writes.push(...projectLink(link, sealed.body.seq));
             localLinks.set(linkIdentity(link), { link, active: link.type === 'link.add' });
           }
-          const keyed = projectAuthority({ seq: sealed.body.seq, type: sealed.body.type, payload: sealed.body.payload, author: key.publicKeyHex }, tentativeAuthority);
+          const body = sealed.body;
+          // A getter, so an unread lazy payload stays undecoded (lazyPayloadBody).
+          const keyed = projectAuthority({ seq: body.seq, type: body.type, get payload() { return body.payload; }, author: key.publicKeyHex }, tentativeAuthority);
           tentativeAuthority = keyed.authority ?? tentativeAuthority;
           writes.push(...projected.writes, ...keyed.writes);
           events.push(sealed);
@@ -1027,6 +1032,7 @@ export class Ledger {
     const running = stream as ChainStream | null;
     if (accepted.length === 0 || unsigned.length === 0) {
       running?.cancel();
+      await staged.discard();
       // Requests that decided to write nothing (unchanged content): nothing to sign or store.
       for (const { request } of accepted) request.resolve([]);
       return;
@@ -1039,18 +1045,16 @@ export class Ledger {
       } else {
         running?.cancel();
         sealed.length = 0;
-        treeWrites.length = 0;
+        staged.clear();
         frontier = this.#frontier.clone();
         await this.#sealChain(unsigned, onSealed);
       }
       const last = sealed[sealed.length - 1]!;
       head = { seq: last.body.seq, hash: last.hash, ts: last.body.ts };
-      await this.#store.commit({
-        events: sealed.map((e) => ({ seq: e.body.seq, bytes: e.bytes })),
-        head,
-        indexes: [...accepted.flatMap((a) => a.writes), ...treeWrites],
-      });
+      for (const { writes } of accepted) staged.indexes(writes);
+      await staged.write(head);
     } catch (error) {
+      await staged.discard();
       for (const { request } of accepted) request.reject(error);
       return;
     }
@@ -1208,8 +1212,10 @@ function toLedgerEvent(seq: number, bytes: Uint8Array, maxEventBytes: number): L
 }
 
 /** An append input as `appendMany` froze it: the payload encoded once, and decoded back as the event's own copy. */
-interface EncodedInput extends AppendInput {
-  readonly payloadBytes?: Uint8Array;
+/** An appendMany input, its payload already encoded (and so frozen); decoded only if read (lazyPayloadBody). */
+interface EncodedInput {
+  readonly type: string;
+  readonly payloadBytes: Uint8Array;
 }
 
 function assertAppendType(type: unknown, name: string): asserts type is string {

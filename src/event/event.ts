@@ -125,7 +125,7 @@ export function prepareEvent(body: EventBody, maxBytes = DEFAULT_MAX_EVENT_BYTES
 export function sealPrepared(event: UnsignedEvent, prev: Uint8Array, key: SigningKey, made?: { signature: Uint8Array; hash: Uint8Array }): SealedEvent {
   const bodyBytes = event.bodyBytes;
   bodyBytes.set(prev, event.prevOffset);
-  const body = { ...event.body, prev: new Uint8Array(prev) };
+  const body = withPrev(event.body, new Uint8Array(prev));
   if (made !== undefined) {
     // Signed elsewhere: the message is only built if someone asks for it (appends never do). The hash is
     // recomputed from these bytes, so a worker that signed anything else can never put it into the chain.
@@ -159,6 +159,24 @@ export function sealEvent(body: EventBody, key: SigningKey, maxBytes = DEFAULT_M
   return sealPrepared(prepareEvent(body, maxBytes), body.prev, key);
 }
 
+/**
+ * A body whose payload is decoded from its canonical bytes only when first read. appendMany's events are in
+ * namespaces the ledger never interprets, so their payloads are encoded (and frozen) once and usually never
+ * decoded again: a decode per event was ~5% of an append (BENCHMARKS.md, "append").
+ */
+export function lazyPayloadBody(fields: Omit<EventBody, 'payload'>, payloadBytes: Uint8Array): EventBody {
+  let decoded: JsonValue | undefined;
+  return Object.defineProperty({ ...fields }, 'payload', { enumerable: true, get: () => (decoded ??= decodeCanonical(payloadBytes) as JsonValue) }) as EventBody;
+}
+
+/** `body` with `prev` set, keeping a lazy payload lazy (a spread would decode it). */
+function withPrev(body: EventBody, prev: Uint8Array): EventBody {
+  const lazy = Object.getOwnPropertyDescriptor(body, 'payload')?.get;
+  if (lazy === undefined) return { ...body, prev };
+  const { v, seq, ts, type, author } = body;
+  return Object.defineProperty({ v, seq, prev, ts, type, author }, 'payload', { enumerable: true, get: lazy }) as EventBody;
+}
+
 /** The text key "payload", the longest of the body's keys and so the last in canonical order (SPEC §3.6). */
 const PAYLOAD_KEY = Uint8Array.of(0x67, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64);
 
@@ -167,8 +185,9 @@ const PAYLOAD_KEY = Uint8Array.of(0x67, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64
  * map, its head raised from 6 to 7 entries, then "payload" and its bytes. Equal to encoding the whole body.
  */
 function withPayload(body: EventBody, payloadBytes: Uint8Array): Uint8Array {
-  const { payload: _payload, ...rest } = body;
-  const head = encodeCanonical({ ...rest, prev: PREV_UNKNOWN });
+  // The six fields by name: reading `payload` would decode a lazy one (lazyPayloadBody).
+  const { v, seq, ts, type, author } = body;
+  const head = encodeCanonical({ v, seq, ts, type, author, prev: PREV_UNKNOWN });
   if (head[0] !== 0xa6) throw new TypeError('internal: the body does not have the layout of SPEC §3.6');
   const out = concatBytes(head, PAYLOAD_KEY, payloadBytes);
   out[0] = 0xa7;

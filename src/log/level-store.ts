@@ -12,7 +12,7 @@ import type { StoredEntry } from '../chain/verify.js';
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
 import { LedgerError } from '../errors.js';
 import { SnapshotGate } from './snapshot-gate.js';
-import type { CommitBatch, IndexPut, LogStore, StoreRange, StoredHead, StoredMeta } from './store.js';
+import type { CommitBatch, IndexPut, LogStore, StagedCommit, StoreRange, StoredHead, StoredMeta } from './store.js';
 
 export interface OpenStoreOptions {
   /** Create a new, empty store; refuse if one exists. */
@@ -29,6 +29,12 @@ const sublevelsOf = (db: Db) => ({
   meta: db.sublevel<Uint8Array, Uint8Array>('meta', BYTES),
 });
 type Sub = ReturnType<typeof sublevelsOf>['log'];
+interface NativeBatch {
+  add(op: Operation): void;
+  clear(): void;
+  write(): Promise<void>;
+  close(): Promise<void>;
+}
 interface PageIterator<T> {
   nextv(size: number): Promise<T[]>;
   close(): Promise<void>;
@@ -164,15 +170,38 @@ export class LevelLogStore implements LogStore {
   }
 
   async commit(batch: CommitBatch): Promise<void> {
-    const ops = batch.events.map((event) => ({ type: 'put' as const, sublevel: this.#log, key: uint64be(event.seq), value: event.bytes }));
-    const head = encodeCanonical({ seq: batch.head.seq, hash: batch.head.hash, ts: batch.head.ts });
-    const writes: Operation[] = [...ops, { type: 'put' as const, sublevel: this.#meta, key: HEAD_KEY, value: head }];
-    for (const put of batch.indexes ?? []) writes.push({ type: 'put' as const, sublevel: this.#index(put.index), key: put.key, value: put.value });
-    if (batch.meta !== undefined) {
-      const meta = encodeCanonical({ id: batch.meta.ledgerId, owner: batch.meta.owner, version: batch.meta.formatVersion });
-      writes.push({ type: 'put' as const, sublevel: this.#meta, key: LEDGER_KEY, value: meta });
-    }
-    await this.#write(writes);
+    const staged = this.stage();
+    staged.events(batch.events);
+    staged.indexes(batch.indexes ?? []);
+    await staged.write(batch.head, batch.meta);
+  }
+
+  stage(): StagedCommit {
+    let batch: NativeBatch | null = null;
+    let done = false;
+    const add = (op: Operation) => {
+      if (done) throw new TypeError('internal: this staged commit was already written or discarded');
+      (batch ??= this.#begin()).add(op);
+    };
+    return {
+      events: (events) => {
+        for (const event of events) add({ type: 'put', sublevel: this.#log, key: uint64be(event.seq), value: event.bytes });
+      },
+      indexes: (puts) => {
+        for (const put of puts) add({ type: 'put', sublevel: this.#index(put.index), key: put.key, value: put.value });
+      },
+      clear: () => batch?.clear(),
+      write: async (head, meta) => {
+        add({ type: 'put', sublevel: this.#meta, key: HEAD_KEY, value: encodeCanonical({ seq: head.seq, hash: head.hash, ts: head.ts }) });
+        if (meta !== undefined) add({ type: 'put', sublevel: this.#meta, key: LEDGER_KEY, value: encodeCanonical({ id: meta.ledgerId, owner: meta.owner, version: meta.formatVersion }) });
+        done = true;
+        await batch!.write();
+      },
+      discard: async () => {
+        done = true;
+        await batch?.close();
+      },
+    };
   }
 
   async indexGet(index: string, key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -285,30 +314,52 @@ export class LevelLogStore implements LogStore {
     return sub;
   }
 
-  /**
-   * One atomic LevelDB write. Built as a chained batch: classic-level's array batch reads every operation's
-   * fields back through N-API, which cost ~28 µs per appended event (three operations) against ~8 µs this way
-   * (BENCHMARKS.md, "store commit"); the write is the same single WriteBatch either way.
-   */
+  /** One atomic LevelDB write of `operations`. */
   async #write(operations: Operation[]): Promise<void> {
-    let batch: ReturnType<Db['batch']> | undefined;
+    const batch = this.#begin();
+    for (const op of operations) batch.add(op);
+    await batch.write();
+  }
+
+  /**
+   * A native chained batch that operations enter as they come, with full root keys: classic-level's array
+   * batch reads every operation's fields back through N-API, which cost ~28 µs per appended event (three
+   * operations) against ~8 µs this way (BENCHMARKS.md, "store commit"). The write goes through the gate
+   * (SnapshotGate). A failure closes the batch and is reported as STORE_ERROR.
+   */
+  #begin(): NativeBatch {
+    const failed = (error: unknown) => new LedgerError('STORE_ERROR', `could not write to the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
+    let batch: ReturnType<Db['batch']>;
     try {
       batch = this.#db.batch();
-      for (const op of operations) {
-        const key = withPrefix(this.#prefix(op.sublevel), op.key);
-        if (op.type === 'put') batch.put(key, op.value);
-        else batch.del(key);
-      }
     } catch (error) {
-      // The first error is the one to report; closing the unwritten batch is only tidying up.
-      await batch?.close().catch(() => undefined);
-      throw new LedgerError('STORE_ERROR', `could not write to the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
+      throw failed(error);
     }
-    try {
-      await this.#gate.write(() => batch.write({ sync: this.#sync }));
-    } catch (error) {
-      throw new LedgerError('STORE_ERROR', `could not write to the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
-    }
+    const close = async () => {
+      // The first error is the one to report; closing an unwritten batch is only tidying up.
+      await batch.close().catch(() => undefined);
+    };
+    return {
+      add: (op) => {
+        try {
+          const key = withPrefix(this.#prefix(op.sublevel), op.key);
+          if (op.type === 'put') batch.put(key, op.value);
+          else batch.del(key);
+        } catch (error) {
+          void close();
+          throw failed(error);
+        }
+      },
+      clear: () => void batch.clear(),
+      write: async () => {
+        try {
+          await this.#gate.write(() => batch.write({ sync: this.#sync }));
+        } catch (error) {
+          throw failed(error);
+        }
+      },
+      close,
+    };
   }
 
   /**

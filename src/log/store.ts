@@ -42,6 +42,22 @@ export interface CommitBatch {
   readonly indexes?: readonly IndexPut[];
 }
 
+/**
+ * A commit filled while its events are still being sealed, so the batch is built while the signer works and
+ * only the write remains once the last signature is in (SPEC §6.3). Nothing is written before `write`; one
+ * stage writes once, or is discarded.
+ */
+export interface StagedCommit {
+  events(events: readonly { readonly seq: number; readonly bytes: Uint8Array }[]): void;
+  indexes(puts: readonly IndexPut[]): void;
+  /** Drops everything staged so far (the group is being sealed afresh). */
+  clear(): void;
+  /** Writes what was staged with the new head (and, with the genesis, the ledger facts) in one atomic batch. */
+  write(head: StoredHead, meta?: StoredMeta): Promise<void>;
+  /** Drops the stage without writing. Idempotent. */
+  discard(): Promise<void>;
+}
+
 export interface LogStore {
   readonly dir: string;
   readHead(): Promise<StoredHead | null>;
@@ -58,6 +74,8 @@ export interface LogStore {
   entryBatches(range?: { from?: number; to?: number }): AsyncIterable<readonly StoredEntry[]>;
   /** Writes events, head, meta and index entries in one atomic batch. */
   commit(batch: CommitBatch): Promise<void>;
+  /** Starts a commit to fill piece by piece (StagedCommit). */
+  stage(): StagedCommit;
   indexGet(index: string, key: Uint8Array): Promise<Uint8Array | undefined>;
   indexGetMany(index: string, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   indexEntries(index: string, range?: StoreRange): AsyncIterable<{ key: Uint8Array; value: Uint8Array }>;

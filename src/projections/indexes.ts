@@ -4,7 +4,7 @@
  * events by time). Values are canonical CBOR maps, decoded strictly: a malformed value is STORE_CORRUPT,
  * never a guess.
  */
-import { concatBytes, readUint64be, uint64be, utf8 } from '../bytes.js';
+import { concatBytes, readUint64be, uint64be, utf8, writeUint64be } from '../bytes.js';
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.js';
 import { LedgerError } from '../errors.js';
 import type { KeyStanding, Role } from '../domain/keys.js';
@@ -75,14 +75,18 @@ export const keys = {
   versionsOf: (id: string) => ({ gte: concatBytes(utf8.encode(id), SEPARATOR), lt: concatBytes(utf8.encode(id), new Uint8Array([1])) }),
   kind: (kind: string, id: string) => concatBytes(utf8.encode(kind), SEPARATOR, utf8.encode(id)),
   kindPrefix: (kind: string) => ({ gte: concatBytes(utf8.encode(kind), SEPARATOR), lt: concatBytes(utf8.encode(kind), new Uint8Array([1])) }),
-  time: (ts: number, seq: number) => concatBytes(uint64be(ts), uint64be(seq)),
+  time: (ts: number, seq: number) => writeUint64be(writeUint64be(new Uint8Array(16), 0, ts), 8, seq),
   /** A key's standing from `seq` on: 32 key bytes ‖ seq, so a key's history is contiguous and in seq order. */
   authority: (keyHex: string, seq: number) => concatBytes(Buffer.from(keyHex, 'hex'), uint64be(seq)),
   /**
    * A complete subtree of the Merkle tree: the seq of its last leaf ‖ its level. Nodes sort in the order appends
    * complete them, so verify can compare them as it streams the log.
    */
-  node: (level: number, index: number) => concatBytes(uint64be((index + 1) * 2 ** level - 1), new Uint8Array([level])),
+  node: (level: number, index: number) => {
+    const key = writeUint64be(new Uint8Array(9), 0, (index + 1) * 2 ** level - 1);
+    key[8] = level;
+    return key;
+  },
 } as const;
 
 export const values = {
