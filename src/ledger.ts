@@ -172,6 +172,11 @@ export class Ledger {
   #flushing = false;
   /** Set while a rebuild, verify or audit runs: commits wait meanwhile, so each sees one state of the ledger. */
   #exclusiveDone: Promise<void> | null = null;
+  #closing = false;
+  /** True while this process rebuilds the projections: record reads are refused meanwhile (#assertReadable). */
+  #rebuilding = false;
+  /** Whole-ledger passes requested and not yet finished (running or waiting their turn). */
+  #passes = 0;
   #closed = false;
   readonly #workerSealThreshold: number;
   #signer: ChainSigner | undefined;
@@ -252,6 +257,8 @@ export class Ledger {
   #assertReadable(): void {
     this.#assertOpen();
     if (this.#damage?.projections === true) throw new LedgerError('STORE_CORRUPT', `refusing to read records: ${this.#damage.reason}`);
+    // Half-built projections would answer wrongly (a record "not found"): refused, as on open after an interrupted rebuild.
+    if (this.#rebuilding) throw new LedgerError('STORE_CORRUPT', 'refusing to read records: a rebuild of the projections is running in this process; read after it finishes');
   }
 
   /**
@@ -389,7 +396,11 @@ export class Ledger {
     this.#assertOpen();
     if (range.from !== undefined) assertSeq(range.from, 'from');
     if (range.to !== undefined) assertSeq(range.to, 'to');
-    for await (const entry of this.#store.entries(range)) {
+    // Without `to`, the log as it ends now: the log is read in pages (SPEC §8.5), and a consumer that appends
+    // as it reads must not chase its own events for ever.
+    const last = range.to === undefined ? await this.#store.lastSeq() : undefined;
+    const to = range.to ?? (last !== undefined && last >= 0 ? last : undefined);
+    for await (const entry of this.#store.entries({ ...range, ...(to === undefined ? {} : { to }) })) {
       const seq = readUint64be(entry.key);
       if (seq === undefined) throw new LedgerError('STORE_CORRUPT', 'the log holds a key that is not a sequence number; run `provledger verify`');
       yield toLedgerEvent(seq, entry.value, this.#maxEventBytes);
@@ -406,6 +417,7 @@ export class Ledger {
   /**
    * Checks the whole ledger (SPEC §7): every event's bytes, links, times, author and signature, and that the
    * stored head and ledger facts agree with the log. Never throws for what it finds: it reports.
+   * Appends this process requests while it runs wait and commit after it (SPEC §8.4).
    * @throws LedgerError INVALID_ARGUMENT for a malformed expectHead.
    * @example const report = await ledger.verify(); if (!report.ok) console.error(report.failures);
    */
@@ -448,7 +460,7 @@ export class Ledger {
   /**
    * The signature audit (SPEC §15): for every key its role history and what it signed, and every problem verify
    * finds. With `reference`, every signature is also checked with @noble/ed25519 and disagreements reported.
-   * Streams; memory grows with the number of keys, not events.
+   * Streams; memory grows with the number of keys, not events. Appends requested meanwhile wait (SPEC §8.4).
    * @example const report = await ledger.audit(); for (const k of report.keys) console.log(k.label, k.signed.count);
    */
   async audit(options: { reference?: boolean; onProgress?: (checked: number, total: number) => void; maxFailures?: number; threads?: number } = {}): Promise<AuditReport> {
@@ -707,8 +719,12 @@ export class Ledger {
   /** Waits for queued appends, then releases the store and its lock. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    while (this.#exclusiveDone !== null) await this.#exclusiveDone;
-    await this.#drain();
+    // No pass may start once closing began; one running finishes, and queued appends commit.
+    this.#closing = true;
+    while (this.#passes > 0 || this.#flushing || this.#queue.length > 0) {
+      if (this.#exclusiveDone !== null) await this.#exclusiveDone;
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
     this.#closed = true;
     try {
       await this.#signer?.close();
@@ -742,6 +758,15 @@ export class Ledger {
   }
 
   async #rebuild(options: RebuildOptions): Promise<{ events: number }> {
+    this.#rebuilding = true;
+    try {
+      return await this.#rebuildProjections(options);
+    } finally {
+      this.#rebuilding = false;
+    }
+  }
+
+  async #rebuildProjections(options: RebuildOptions): Promise<{ events: number }> {
     const total = this.#head === null ? 0 : this.#head.seq + 1;
     let done = 0;
     await this.#store.replaceIndexes(INDEX_NAMES, async (put) => {
@@ -825,19 +850,32 @@ export class Ledger {
   }
 
   /**
-   * Runs a whole-ledger pass (rebuild, verify, audit) against one state of the ledger: queued appends commit
-   * first, appends made meanwhile wait and commit after. Passes run one at a time.
+   * Runs a whole-ledger pass (rebuild, verify, audit) against one state of the ledger (SPEC §8.4): appends
+   * requested before it commit first, appends requested meanwhile wait and commit after. Passes run one at a
+   * time; none starts once close() has begun.
    */
   async #exclusive<T>(operation: () => Promise<T>): Promise<T> {
-    while (this.#exclusiveDone !== null) await this.#exclusiveDone;
-    let release!: () => void;
-    this.#exclusiveDone = new Promise<void>((resolve) => (release = resolve));
+    if (this.#closing) throw new LedgerError('LEDGER_CLOSED', 'the ledger is closing; open it again');
+    // Counted from the call, so close() waits for a pass requested before it, even one still waiting its turn.
+    this.#passes++;
+    let release: (() => void) | undefined;
     try {
-      await this.#drain();
+      // Appends requested before the pass commit first; then no other pass may have taken the slot meanwhile.
+      for (;;) {
+        while (this.#exclusiveDone !== null) await this.#exclusiveDone;
+        await this.#drain();
+        if (this.#exclusiveDone === null) break;
+      }
+      this.#exclusiveDone = new Promise<void>((resolve) => (release = resolve));
+      // A flush that began between the drain and here finishes its group; the rest of the queue waits.
+      while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
       return await operation();
     } finally {
-      this.#exclusiveDone = null;
-      release();
+      this.#passes--;
+      if (release !== undefined) {
+        this.#exclusiveDone = null;
+        release();
+      }
       if (this.#queue.length > 0 && !this.#flushing) {
         this.#flushing = true;
         queueMicrotask(() => void this.#flush());
@@ -845,8 +883,9 @@ export class Ledger {
     }
   }
 
+  /** Waits until every queued append has committed (or failed). */
   async #drain(): Promise<void> {
-    while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
+    while (this.#flushing || this.#queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
   }
 
   async #flush(): Promise<void> {

@@ -19,9 +19,9 @@ type Proto = Record<string, Method>;
 /** Wraps classic-level's methods to count live snapshots and writes in flight, and notes every overlap. */
 function watchStore() {
   const proto = Level.prototype as unknown as Proto;
-  const names = ['_iterator', '_getMany', '_clear', '_chainedBatch', '_batch', '_put', '_del'] as const;
+  const names = ['_iterator', '_get', '_getMany', '_has', '_hasMany', '_clear', '_chainedBatch', '_batch', '_put', '_del'] as const;
   const saved = Object.fromEntries(names.map((name) => [name, proto[name]!])) as Record<(typeof names)[number], Method>;
-  const seen = { snapshots: 0, writes: 0, iterators: 0, getMany: 0, commits: 0 };
+  const seen = { snapshots: 0, writes: 0, iterators: 0, gets: 0, getMany: 0, commits: 0 };
   const overlaps: string[] = [];
   let live = 0;
   let writing = 0;
@@ -53,15 +53,19 @@ function watchStore() {
     };
     return iterator;
   };
-  proto._getMany = async function (this: unknown, ...args: unknown[]) {
-    snapshotStarts('a getMany');
-    seen.getMany++;
-    try {
-      return await saved._getMany.apply(this, args);
-    } finally {
-      live--;
-    }
-  };
+  // classic-level takes a snapshot for each of these when it is called and releases it once the read ran.
+  for (const name of ['_get', '_getMany', '_has', '_hasMany'] as const) {
+    proto[name] = async function (this: unknown, ...args: unknown[]) {
+      snapshotStarts(`a ${name.slice(1)}`);
+      if (name === '_getMany') seen.getMany++;
+      else seen.gets++;
+      try {
+        return await saved[name].apply(this, args);
+      } finally {
+        live--;
+      }
+    };
+  }
   proto._clear = function (this: unknown, ...args: unknown[]) {
     snapshotStarts('a clear');
     return write('a clear deleted', async () => saved._clear.apply(this, args)).finally(() => live--);
@@ -125,7 +129,18 @@ describe('no write commits while a LevelDB snapshot is alive (SPEC §8.5)', () =
           }
         })();
         for (let i = 0; i < 20; i++) append(-i);
-        const [rebuilt, verified, audited] = await Promise.all([ledger.rebuild(), ledger.verify(), ledger.audit(), iterate, ledger.records.update('ds', { name: 'ds', again: true })]);
+        // Point reads all along (each takes a snapshot in classic-level), beside group commits.
+        const read = (async () => {
+          for (let i = 0; i < 150; i++) {
+            append(10_000 + i);
+            // A record read during the rebuild is refused (STORE_CORRUPT), not answered from half-built indexes.
+            const record = ledger.records.get('m').catch((error: { code?: string }) => {
+              if (error.code !== 'STORE_CORRUPT') throw error;
+            });
+            await Promise.all([record, ledger.get(i), ledger.head()]);
+          }
+        })();
+        const [rebuilt, verified, audited] = await Promise.all([ledger.rebuild(), ledger.verify(), ledger.audit(), iterate, read, ledger.records.update('ds', { name: 'ds', again: true })]);
         await Promise.all(appends);
         expect(rebuilt.events).toBeGreaterThan(3000);
         expect(verified.failures).toEqual([]);
@@ -139,6 +154,7 @@ describe('no write commits while a LevelDB snapshot is alive (SPEC §8.5)', () =
       // The watch saw the store at work, so an empty list means something.
       expect(watch.seen.iterators).toBeGreaterThan(10);
       expect(watch.seen.getMany).toBeGreaterThan(5);
+      expect(watch.seen.gets).toBeGreaterThan(5);
       expect(watch.seen.commits).toBeGreaterThan(10);
     });
   }, 60_000);
@@ -173,6 +189,70 @@ describe('whole-ledger passes see one state of the ledger', () => {
         expect(report.failures).toEqual([]);
         expect(report.checked).toBe(before + 11);
       });
+    });
+  }, 60_000);
+
+  it('record reads while this process rebuilds are refused, not answered from half-built projections', async () => {
+    await withTempDir(async (root) => {
+      const dir = `${root}/ledger`;
+      await buildLedger(dir);
+      await withOpen(dir, async (ledger) => {
+        const during: Promise<unknown>[] = [];
+        await ledger.rebuild({ onProgress: () => void during.push(ledger.records.get('m').then((answer) => answer, (error: unknown) => error)) });
+        const outcomes = await Promise.all(during);
+        expect(outcomes.length).toBeGreaterThan(0);
+        for (const outcome of outcomes) expect(outcome).toMatchObject({ code: 'STORE_CORRUPT', message: expect.stringContaining('rebuild') });
+        expect((await ledger.records.get('m')).version).toBe(7);
+      });
+    });
+  }, 60_000);
+
+  it('appends requested before a pass, even in the same tick, commit first and are what it checks', async () => {
+    await withTempDir(async (root) => {
+      const dir = `${root}/ledger`;
+      await buildLedger(dir);
+      await withOpen(dir, async (ledger) => {
+        const head = (await ledger.head())!;
+        const appending = Promise.all([ledger.append({ type: 'app.note', payload: { n: 1 } }), ledger.appendMany([{ type: 'app.note', payload: { n: 2 } }])]);
+        const report = await ledger.verify();
+        await appending;
+        expect(report.failures).toEqual([]);
+        expect(report.head?.seq).toBe(head.seq + 2);
+      });
+    });
+  }, 60_000);
+
+  it('events() without `to` ends at the last event stored when it starts, however much the consumer appends', async () => {
+    await withTempDir(async (root) => {
+      const dir = `${root}/ledger`;
+      await buildLedger(dir);
+      await withOpen(dir, async (ledger) => {
+        const head = (await ledger.head())!;
+        let read = 0;
+        for await (const event of ledger.events()) {
+          read++;
+          if (event.seq % 100 === 0) await ledger.append({ type: 'app.note', payload: { after: event.seq } });
+        }
+        expect(read).toBe(head.seq + 1);
+        expect((await ledger.head())!.seq).toBeGreaterThan(head.seq + 30);
+      });
+    });
+  }, 60_000);
+
+  it('no pass starts once close has begun: it is refused as LEDGER_CLOSED, and the store is left whole', async () => {
+    await withTempDir(async (root) => {
+      const dir = `${root}/ledger`;
+      await buildLedger(dir);
+      const ledger = await Ledger.open(dir, { ...createOptions(), clock: () => Date.now() });
+      const appended = ledger.append({ type: 'app.note', payload: {} });
+      const closing = ledger.close();
+      await expect(ledger.rebuild()).rejects.toMatchObject({ code: 'LEDGER_CLOSED' });
+      await expect(ledger.verify()).rejects.toMatchObject({ code: 'LEDGER_CLOSED' });
+      await closing;
+      const { seq } = await appended;
+      const report = await withOpen(dir, (l) => l.verify());
+      expect(report.failures).toEqual([]);
+      expect(report.checked).toBe(seq + 1);
     });
   }, 60_000);
 

@@ -165,8 +165,8 @@ export function sealEvent(body: EventBody, key: SigningKey, maxBytes = DEFAULT_M
  * decoded again: a decode per event was ~5% of an append (BENCHMARKS.md, "append").
  */
 export function lazyPayloadBody(fields: Omit<EventBody, 'payload'>, payloadBytes: Uint8Array): EventBody {
-  let decoded: JsonValue | undefined;
-  return Object.defineProperty({ ...fields }, 'payload', { enumerable: true, get: () => (decoded ??= decodeCanonical(payloadBytes) as JsonValue) }) as EventBody;
+  let decoded: { value: JsonValue } | undefined;
+  return Object.defineProperty({ ...fields }, 'payload', { enumerable: true, get: () => (decoded ??= { value: decodeCanonical(payloadBytes) as JsonValue }).value }) as EventBody;
 }
 
 /** `body` with `prev` set, keeping a lazy payload lazy (a spread would decode it). */

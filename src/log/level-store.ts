@@ -57,6 +57,7 @@ const openInProcess = new Map<string, Promise<void>>();
 /** Index sublevel names: short, and within LevelDB's allowed prefix characters. */
 const INDEX_NAME = /^[a-z]{1,8}$/;
 const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+const PAGE_BYTES = 1024 * 1024;
 
 export class LevelLogStore implements LogStore {
   readonly dir: string;
@@ -130,7 +131,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async readHead(): Promise<StoredHead | null> {
-    const bytes = await this.#read(() => this.#meta.get(HEAD_KEY));
+    const bytes = await this.#read(() => this.#gate.read(() => this.#meta.get(HEAD_KEY)));
     if (bytes === undefined) return null;
     const value = decodeMetaRecord(bytes, 'head');
     const { seq, hash, ts } = value;
@@ -139,7 +140,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async readMeta(): Promise<StoredMeta | null> {
-    const bytes = await this.#read(() => this.#meta.get(LEDGER_KEY));
+    const bytes = await this.#read(() => this.#gate.read(() => this.#meta.get(LEDGER_KEY)));
     if (bytes === undefined) return null;
     const record = decodeMetaRecord(bytes, 'ledger');
     const { id, owner, version } = record;
@@ -148,7 +149,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async readLastCheckpoint(): Promise<Uint8Array | undefined> {
-    const bytes = await this.#read(() => this.#meta.get(CHECKPOINT_KEY));
+    const bytes = await this.#read(() => this.#gate.read(() => this.#meta.get(CHECKPOINT_KEY)));
     return bytes === undefined ? undefined : toPlainBytes(bytes);
   }
 
@@ -157,7 +158,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async get(seq: number): Promise<Uint8Array | undefined> {
-    const bytes = await this.#read(() => this.#log.get(uint64be(seq)));
+    const bytes = await this.#read(() => this.#gate.read(() => this.#log.get(uint64be(seq))));
     return bytes === undefined ? undefined : toPlainBytes(bytes);
   }
 
@@ -206,7 +207,7 @@ export class LevelLogStore implements LogStore {
 
   async indexGet(index: string, key: Uint8Array): Promise<Uint8Array | undefined> {
     const sub = this.#index(index);
-    const bytes = await this.#read(() => sub.get(key));
+    const bytes = await this.#read(() => this.#gate.read(() => sub.get(key)));
     return bytes === undefined ? undefined : toPlainBytes(bytes);
   }
 
@@ -241,14 +242,16 @@ export class LevelLogStore implements LogStore {
     return this.#pages(range, size, (bounds) => sublevel.keys(bounds), (key) => key);
   }
 
-  async *#pages<T>(range: StoreRange, size: number, open: (bounds: StoreRange) => PageIterator<T>, keyOf: (item: T) => Uint8Array = (item) => (item as [Uint8Array])[0]): AsyncIterable<T[]> {
+  async *#pages<T>(range: StoreRange, size: number, open: (options: StoreRange & { highWaterMarkBytes: number }) => PageIterator<T>, keyOf: (item: T) => Uint8Array = (item) => (item as [Uint8Array])[0]): AsyncIterable<T[]> {
     let remaining = range.limit === undefined || range.limit < 0 ? Infinity : range.limit;
     let bounds: StoreRange = { ...range };
     while (remaining > 0) {
       const want = Math.min(size, remaining);
       const page = await this.#read(() =>
         this.#gate.read(async () => {
-          const iterator = open({ ...bounds, limit: want });
+          // classic-level's nextv stops at highWaterMarkBytes (16 KiB by default, ~30 events): a page of up to
+          // `want` entries needs more, and 1 MiB still bounds memory when events are large.
+          const iterator = open({ ...bounds, limit: want, highWaterMarkBytes: PAGE_BYTES });
           try {
             // nextv amortises the native call over many entries (dependencies.md §3: ~25% faster than next()).
             return await iterator.nextv(want);
@@ -287,7 +290,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async isRebuilding(): Promise<boolean> {
-    return (await this.#read(() => this.#meta.get(REBUILDING_KEY))) !== undefined;
+    return (await this.#read(() => this.#gate.read(() => this.#meta.get(REBUILDING_KEY)))) !== undefined;
   }
 
   async lastSeq(): Promise<number | undefined> {
@@ -350,7 +353,13 @@ export class LevelLogStore implements LogStore {
           throw failed(error);
         }
       },
-      clear: () => void batch.clear(),
+      clear: () => {
+        try {
+          batch.clear();
+        } catch (error) {
+          throw failed(error);
+        }
+      },
       write: async () => {
         try {
           await this.#gate.write(() => batch.write({ sync: this.#sync }));
