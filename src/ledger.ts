@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { equalBytes, fromHex, readUint64be, toHex } from './bytes.js';
 import { combineChecks, verifyChain, type ExtraChecks, type HeadRef, type ResumePoint, type StoredFacts } from './chain/verify.js';
 import type { VerifyFailure } from './chain/failures.js';
-import { decodeCanonical, encodeJsonValue } from './codec/canonical.js';
+import { encodeJsonValue } from './codec/canonical.js';
 import { checkPublicKey } from './crypto/ed25519.js';
 import type { SigningKey } from './crypto/keys.js';
 import { VerifyPool } from './crypto/pool.js';
@@ -172,6 +172,7 @@ export class Ledger {
   #flushing = false;
   /** Set while a rebuild, verify or audit runs: commits wait meanwhile, so each sees one state of the ledger. */
   #exclusiveDone: Promise<void> | null = null;
+  /** Set when close() begins: no whole-ledger pass may start after it. */
   #closing = false;
   /** True while this process rebuilds the projections: record reads are refused meanwhile (#assertReadable). */
   #rebuilding = false;

@@ -131,7 +131,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async readHead(): Promise<StoredHead | null> {
-    const bytes = await this.#read(() => this.#gate.read(() => this.#meta.get(HEAD_KEY)));
+    const bytes = await this.#read(() => this.#meta.get(HEAD_KEY));
     if (bytes === undefined) return null;
     const value = decodeMetaRecord(bytes, 'head');
     const { seq, hash, ts } = value;
@@ -140,7 +140,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async readMeta(): Promise<StoredMeta | null> {
-    const bytes = await this.#read(() => this.#gate.read(() => this.#meta.get(LEDGER_KEY)));
+    const bytes = await this.#read(() => this.#meta.get(LEDGER_KEY));
     if (bytes === undefined) return null;
     const record = decodeMetaRecord(bytes, 'ledger');
     const { id, owner, version } = record;
@@ -149,7 +149,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async readLastCheckpoint(): Promise<Uint8Array | undefined> {
-    const bytes = await this.#read(() => this.#gate.read(() => this.#meta.get(CHECKPOINT_KEY)));
+    const bytes = await this.#read(() => this.#meta.get(CHECKPOINT_KEY));
     return bytes === undefined ? undefined : toPlainBytes(bytes);
   }
 
@@ -158,7 +158,7 @@ export class LevelLogStore implements LogStore {
   }
 
   async get(seq: number): Promise<Uint8Array | undefined> {
-    const bytes = await this.#read(() => this.#gate.read(() => this.#log.get(uint64be(seq))));
+    const bytes = await this.#read(() => this.#log.get(uint64be(seq)));
     return bytes === undefined ? undefined : toPlainBytes(bytes);
   }
 
@@ -207,14 +207,14 @@ export class LevelLogStore implements LogStore {
 
   async indexGet(index: string, key: Uint8Array): Promise<Uint8Array | undefined> {
     const sub = this.#index(index);
-    const bytes = await this.#read(() => this.#gate.read(() => sub.get(key)));
+    const bytes = await this.#read(() => sub.get(key));
     return bytes === undefined ? undefined : toPlainBytes(bytes);
   }
 
   async indexGetMany(index: string, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return [];
     const sub = this.#index(index);
-    const found = await this.#read(() => this.#gate.read(() => sub.getMany([...keys])));
+    const found = await this.#read(() => sub.getMany([...keys]));
     return found.map((bytes) => (bytes === undefined ? undefined : toPlainBytes(bytes)));
   }
 
@@ -247,19 +247,17 @@ export class LevelLogStore implements LogStore {
     let bounds: StoreRange = { ...range };
     while (remaining > 0) {
       const want = Math.min(size, remaining);
-      const page = await this.#read(() =>
-        this.#gate.read(async () => {
-          // classic-level's nextv stops at highWaterMarkBytes (16 KiB by default, ~30 events): a page of up to
-          // `want` entries needs more, and 1 MiB still bounds memory when events are large.
-          const iterator = open({ ...bounds, limit: want, highWaterMarkBytes: PAGE_BYTES });
-          try {
-            // nextv amortises the native call over many entries (dependencies.md §3: ~25% faster than next()).
-            return await iterator.nextv(want);
-          } finally {
-            await iterator.close();
-          }
-        }),
-      );
+      const page = await this.#read(async () => {
+        // classic-level's nextv stops at highWaterMarkBytes (16 KiB by default, ~30 events): a page of up to
+        // `want` entries needs more, and 1 MiB still bounds memory when events are large.
+        const iterator = open({ ...bounds, limit: want, highWaterMarkBytes: PAGE_BYTES });
+        try {
+          // nextv amortises the native call over many entries (dependencies.md §3: ~25% faster than next()).
+          return await iterator.nextv(want);
+        } finally {
+          await iterator.close();
+        }
+      });
       // Only an empty page ends the range: nextv also stops short at a byte budget.
       if (page.length === 0) return;
       yield page;
@@ -290,11 +288,11 @@ export class LevelLogStore implements LogStore {
   }
 
   async isRebuilding(): Promise<boolean> {
-    return (await this.#read(() => this.#gate.read(() => this.#meta.get(REBUILDING_KEY)))) !== undefined;
+    return (await this.#read(() => this.#meta.get(REBUILDING_KEY))) !== undefined;
   }
 
   async lastSeq(): Promise<number | undefined> {
-    const [key] = await this.#read(() => this.#gate.read(() => this.#log.keys({ reverse: true, limit: 1 }).all()));
+    const [key] = await this.#read(() => this.#log.keys({ reverse: true, limit: 1 }).all());
     return key === undefined ? undefined : (readUint64be(key) ?? -1);
   }
 
@@ -381,9 +379,10 @@ export class LevelLogStore implements LogStore {
     return prefix;
   }
 
+  /** Every read goes through the gate: classic-level takes a snapshot for each one (SnapshotGate, SPEC §8.5). */
   async #read<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      return await operation();
+      return await this.#gate.read(operation);
     } catch (error) {
       if ((error as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN') throw new LedgerError('LEDGER_CLOSED', 'the ledger is closed', { cause: error });
       throw new LedgerError('STORE_CORRUPT', `could not read the ledger at ${this.dir}: ${(error as Error).message}`, { cause: error });
