@@ -10,7 +10,7 @@ import { Level } from 'level';
 import { toHex } from '../src/bytes.js';
 import { LevelLogStore } from '../src/log/level-store.js';
 import { Ledger } from '../src/index.js';
-import { createOptions, withOpen } from './helpers/ledgers.js';
+import { createOptions, template, withOpen } from './helpers/ledgers.js';
 import { withTempDir } from './helpers/tmp.js';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
@@ -107,6 +107,7 @@ async function buildLedger(dir: string): Promise<void> {
 }
 
 describe('no write commits while a LevelDB snapshot is alive (SPEC §8.5)', () => {
+  const fresh = template(buildLedger, 'provledger-snapshots-');
   let watch: ReturnType<typeof watchStore>;
   beforeEach(() => {
     watch = watchStore();
@@ -114,164 +115,141 @@ describe('no write commits while a LevelDB snapshot is alive (SPEC §8.5)', () =
   afterEach(() => watch.restore());
 
   it('holds while a ledger is rebuilt, verified, audited, iterated and appended to at the same time', async () => {
-    await withTempDir(async (root) => {
-      const dir = `${root}/ledger`;
-      await buildLedger(dir);
-      await withOpen(dir, async (ledger) => {
-        const appends: Promise<unknown>[] = [];
-        const append = (i: number) => appends.push(ledger.append({ type: 'app.note', payload: { i } }));
-        let iterated = 0;
-        const iterate = (async () => {
-          for await (const event of ledger.events()) {
-            // Writing between batches of a live iteration is allowed; it must not deadlock.
-            if (event.seq % 250 === 0) append(event.seq);
-            iterated++;
-          }
-        })();
-        for (let i = 0; i < 20; i++) append(-i);
-        // Point reads all along (each takes a snapshot in classic-level), beside group commits.
-        const read = (async () => {
-          for (let i = 0; i < 150; i++) {
-            append(10_000 + i);
-            // A record read during the rebuild is refused (STORE_CORRUPT), not answered from half-built indexes.
-            const record = ledger.records.get('m').catch((error: { code?: string }) => {
-              if (error.code !== 'STORE_CORRUPT') throw error;
-            });
-            await Promise.all([record, ledger.get(i), ledger.head()]);
-          }
-        })();
-        const [rebuilt, verified, audited] = await Promise.all([ledger.rebuild(), ledger.verify(), ledger.audit(), iterate, read, ledger.records.update('ds', { name: 'ds', again: true })]);
-        await Promise.all(appends);
-        expect(rebuilt.events).toBeGreaterThan(3000);
-        expect(verified.failures).toEqual([]);
-        expect(audited.problems).toEqual([]);
-        expect(iterated).toBeGreaterThan(3000);
-        const final = await ledger.verify();
-        expect(final.failures).toEqual([]);
-        expect(final.checked).toBe(3000 + 3 + 6 + 1 + 1 + appends.length);
-      });
-      expect(watch.overlaps).toEqual([]);
-      // The watch saw the store at work, so an empty list means something.
-      expect(watch.seen.iterators).toBeGreaterThan(10);
-      expect(watch.seen.getMany).toBeGreaterThan(5);
-      expect(watch.seen.gets).toBeGreaterThan(5);
-      expect(watch.seen.commits).toBeGreaterThan(10);
+    const dir = await fresh();
+    await withOpen(dir, async (ledger) => {
+      const appends: Promise<unknown>[] = [];
+      const append = (i: number) => appends.push(ledger.append({ type: 'app.note', payload: { i } }));
+      let iterated = 0;
+      const iterate = (async () => {
+        for await (const event of ledger.events()) {
+          // Writing between batches of a live iteration is allowed; it must not deadlock.
+          if (event.seq % 250 === 0) append(event.seq);
+          iterated++;
+        }
+      })();
+      for (let i = 0; i < 20; i++) append(-i);
+      // Point reads all along (each takes a snapshot in classic-level), beside group commits.
+      const read = (async () => {
+        for (let i = 0; i < 150; i++) {
+          append(10_000 + i);
+          // A record read during the rebuild is refused (STORE_CORRUPT), not answered from half-built indexes.
+          const record = ledger.records.get('m').catch((error: { code?: string }) => {
+            if (error.code !== 'STORE_CORRUPT') throw error;
+          });
+          await Promise.all([record, ledger.get(i), ledger.head()]);
+        }
+      })();
+      const [rebuilt, verified, audited] = await Promise.all([ledger.rebuild(), ledger.verify(), ledger.audit(), iterate, read, ledger.records.update('ds', { name: 'ds', again: true })]);
+      await Promise.all(appends);
+      expect(rebuilt.events).toBeGreaterThan(3000);
+      expect(verified.failures).toEqual([]);
+      expect(audited.problems).toEqual([]);
+      expect(iterated).toBeGreaterThan(3000);
+      const final = await ledger.verify();
+      expect(final.failures).toEqual([]);
+      expect(final.checked).toBe(3000 + 3 + 6 + 1 + 1 + appends.length);
     });
+    expect(watch.overlaps).toEqual([]);
+    // The watch saw the store at work, so an empty list means something.
+    expect(watch.seen.iterators).toBeGreaterThan(10);
+    expect(watch.seen.getMany).toBeGreaterThan(5);
+    expect(watch.seen.gets).toBeGreaterThan(5);
+    expect(watch.seen.commits).toBeGreaterThan(10);
   }, 60_000);
 
   it('a rebuild deletes the old index entries without a snapshot-holding clear', async () => {
-    await withTempDir(async (root) => {
-      const dir = `${root}/ledger`;
-      await buildLedger(dir);
-      await withOpen(dir, (ledger) => ledger.rebuild());
-      expect(watch.overlaps).toEqual([]);
-      expect(watch.seen.writes).toBeGreaterThan(0);
-      const after = await withOpen(dir, (ledger) => ledger.verify());
-      expect(after.failures).toEqual([]);
-    });
+    const dir = await fresh();
+    await withOpen(dir, (ledger) => ledger.rebuild());
+    expect(watch.overlaps).toEqual([]);
+    expect(watch.seen.writes).toBeGreaterThan(0);
+    const after = await withOpen(dir, (ledger) => ledger.verify());
+    expect(after.failures).toEqual([]);
   }, 60_000);
 });
 
 describe('whole-ledger passes see one state of the ledger', () => {
+  const fresh = template(buildLedger, 'provledger-passes-');
   it('appends made during a rebuild wait for it, then commit, and the ledger verifies', async () => {
-    await withTempDir(async (root) => {
-      const dir = `${root}/ledger`;
-      await buildLedger(dir);
-      await withOpen(dir, async (ledger) => {
-        const before = (await ledger.head())!.seq;
-        const rebuilding = ledger.rebuild();
-        const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.append({ type: 'app.note', payload: { i } })));
-        const { events } = await rebuilding;
-        // The rebuild saw the ledger as it was when it started: none of the appends made meanwhile.
-        expect(events).toBe(before + 1);
-        expect(appended.map((a) => a.seq)).toEqual(Array.from({ length: 10 }, (_, i) => before + 1 + i));
-        const report = await ledger.verify();
-        expect(report.failures).toEqual([]);
-        expect(report.checked).toBe(before + 11);
-      });
+    const dir = await fresh();
+    await withOpen(dir, async (ledger) => {
+      const before = (await ledger.head())!.seq;
+      const rebuilding = ledger.rebuild();
+      const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.append({ type: 'app.note', payload: { i } })));
+      const { events } = await rebuilding;
+      // The rebuild saw the ledger as it was when it started: none of the appends made meanwhile.
+      expect(events).toBe(before + 1);
+      expect(appended.map((a) => a.seq)).toEqual(Array.from({ length: 10 }, (_, i) => before + 1 + i));
+      const report = await ledger.verify();
+      expect(report.failures).toEqual([]);
+      expect(report.checked).toBe(before + 11);
     });
   }, 60_000);
 
   it('record reads while this process rebuilds are refused, not answered from half-built projections', async () => {
-    await withTempDir(async (root) => {
-      const dir = `${root}/ledger`;
-      await buildLedger(dir);
-      await withOpen(dir, async (ledger) => {
-        const during: Promise<unknown>[] = [];
-        await ledger.rebuild({ onProgress: () => void during.push(ledger.records.get('m').then((answer) => answer, (error: unknown) => error)) });
-        const outcomes = await Promise.all(during);
-        expect(outcomes.length).toBeGreaterThan(0);
-        for (const outcome of outcomes) expect(outcome).toMatchObject({ code: 'STORE_CORRUPT', message: expect.stringContaining('rebuild') });
-        expect((await ledger.records.get('m')).version).toBe(7);
-      });
+    const dir = await fresh();
+    await withOpen(dir, async (ledger) => {
+      const during: Promise<unknown>[] = [];
+      await ledger.rebuild({ onProgress: () => void during.push(ledger.records.get('m').then((answer) => answer, (error: unknown) => error)) });
+      const outcomes = await Promise.all(during);
+      expect(outcomes.length).toBeGreaterThan(0);
+      for (const outcome of outcomes) expect(outcome).toMatchObject({ code: 'STORE_CORRUPT', message: expect.stringContaining('rebuild') });
+      expect((await ledger.records.get('m')).version).toBe(7);
     });
   }, 60_000);
 
   it('appends requested before a pass, even in the same tick, commit first and are what it checks', async () => {
-    await withTempDir(async (root) => {
-      const dir = `${root}/ledger`;
-      await buildLedger(dir);
-      await withOpen(dir, async (ledger) => {
-        const head = (await ledger.head())!;
-        const appending = Promise.all([ledger.append({ type: 'app.note', payload: { n: 1 } }), ledger.appendMany([{ type: 'app.note', payload: { n: 2 } }])]);
-        const report = await ledger.verify();
-        await appending;
-        expect(report.failures).toEqual([]);
-        expect(report.head?.seq).toBe(head.seq + 2);
-      });
+    const dir = await fresh();
+    await withOpen(dir, async (ledger) => {
+      const head = (await ledger.head())!;
+      const appending = Promise.all([ledger.append({ type: 'app.note', payload: { n: 1 } }), ledger.appendMany([{ type: 'app.note', payload: { n: 2 } }])]);
+      const report = await ledger.verify();
+      await appending;
+      expect(report.failures).toEqual([]);
+      expect(report.head?.seq).toBe(head.seq + 2);
     });
   }, 60_000);
 
   it('events() without `to` ends at the last event stored when it starts, however much the consumer appends', async () => {
-    await withTempDir(async (root) => {
-      const dir = `${root}/ledger`;
-      await buildLedger(dir);
-      await withOpen(dir, async (ledger) => {
-        const head = (await ledger.head())!;
-        let read = 0;
-        for await (const event of ledger.events()) {
-          read++;
-          if (event.seq % 100 === 0) await ledger.append({ type: 'app.note', payload: { after: event.seq } });
-        }
-        expect(read).toBe(head.seq + 1);
-        expect((await ledger.head())!.seq).toBeGreaterThan(head.seq + 30);
-      });
+    const dir = await fresh();
+    await withOpen(dir, async (ledger) => {
+      const head = (await ledger.head())!;
+      let read = 0;
+      for await (const event of ledger.events()) {
+        read++;
+        if (event.seq % 100 === 0) await ledger.append({ type: 'app.note', payload: { after: event.seq } });
+      }
+      expect(read).toBe(head.seq + 1);
+      expect((await ledger.head())!.seq).toBeGreaterThan(head.seq + 30);
     });
   }, 60_000);
 
   it('no pass starts once close has begun: it is refused as LEDGER_CLOSED, and the store is left whole', async () => {
-    await withTempDir(async (root) => {
-      const dir = `${root}/ledger`;
-      await buildLedger(dir);
-      const ledger = await Ledger.open(dir, { ...createOptions(), clock: () => Date.now() });
-      const appended = ledger.append({ type: 'app.note', payload: {} });
-      const closing = ledger.close();
-      await expect(ledger.rebuild()).rejects.toMatchObject({ code: 'LEDGER_CLOSED' });
-      await expect(ledger.verify()).rejects.toMatchObject({ code: 'LEDGER_CLOSED' });
-      await closing;
-      const { seq } = await appended;
-      const report = await withOpen(dir, (l) => l.verify());
-      expect(report.failures).toEqual([]);
-      expect(report.checked).toBe(seq + 1);
-    });
+    const dir = await fresh();
+    const ledger = await Ledger.open(dir, { ...createOptions(), clock: () => Date.now() });
+    const appended = ledger.append({ type: 'app.note', payload: {} });
+    const closing = ledger.close();
+    await expect(ledger.rebuild()).rejects.toMatchObject({ code: 'LEDGER_CLOSED' });
+    await expect(ledger.verify()).rejects.toMatchObject({ code: 'LEDGER_CLOSED' });
+    await closing;
+    const { seq } = await appended;
+    const report = await withOpen(dir, (l) => l.verify());
+    expect(report.failures).toEqual([]);
+    expect(report.checked).toBe(seq + 1);
   }, 60_000);
 
   it('a verify started before appends reports the head it started at, and close waits for it', async () => {
-    await withTempDir(async (root) => {
-      const dir = `${root}/ledger`;
-      await buildLedger(dir);
-      const ledger = await Ledger.open(dir, { ...createOptions(), clock: () => Date.now() });
-      const head = (await ledger.head())!;
-      const verifying = ledger.verify();
-      const appending = ledger.append({ type: 'app.note', payload: {} });
-      const closing = ledger.close();
-      const report = await verifying;
-      expect(report.ok).toBe(true);
-      expect(report.head?.seq).toBe(head.seq);
-      expect((await appending).seq).toBe(head.seq + 1);
-      await closing;
-      expect((await withOpen(dir, (l) => l.verify())).checked).toBe(head.seq + 2);
-    });
+    const dir = await fresh();
+    const ledger = await Ledger.open(dir, { ...createOptions(), clock: () => Date.now() });
+    const head = (await ledger.head())!;
+    const verifying = ledger.verify();
+    const appending = ledger.append({ type: 'app.note', payload: {} });
+    const closing = ledger.close();
+    const report = await verifying;
+    expect(report.ok).toBe(true);
+    expect(report.head?.seq).toBe(head.seq);
+    expect((await appending).seq).toBe(head.seq + 1);
+    await closing;
+    expect((await withOpen(dir, (l) => l.verify())).checked).toBe(head.seq + 2);
   }, 60_000);
 });
 
